@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The BPF side's common header: every scheduler's <name>.bpf.c includes
+ * this first.
+ *
+ * - vmlinux.h is generated at build time from the target kernel's BTF and
+ *   already carries __ksym prototypes of every kfunc, so kfuncs are not
+ *   redeclared here, except where their signature differs between the
+ *   kernels we support (see "compat" below).
+ * - Statistics live in one per-CPU array map, "cz_stats", indexed by the
+ *   scheduler's stat enum; userspace sums or lists the CPUs.
+ * - The exit record the kernel hands to ops.exit is copied into the
+ *   one-element map "cz_exit", which the loader library reads.
+ *
+ * Compat: one object, built against one kernel's BTF, must load on every
+ * kernel in vmconfigs/kernels (6.16.x and 7.3.x today). kfuncs whose
+ * signature changed are declared under a flavour suffix: libbpf strips the
+ * last "___suffix" when it looks a kfunc up in the kernel and leaves a weak
+ * extern unresolved when the prototype does not match, so
+ * bpf_ksym_exists() tells which variant the running kernel has, and the
+ * verifier drops the other branch as dead code.
+ */
+#ifndef __CZ_COMMON_BPF_H
+#define __CZ_COMMON_BPF_H
+
+/* Some kernels' BTF dumps contain empty forward declarations in structs. */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wmissing-declarations"
+#include "vmlinux.h"
+#pragma clang diagnostic pop
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "cz_shared.h"
+
+#define BPF_STRUCT_OPS(name, args...)	\
+	SEC("struct_ops/" #name) BPF_PROG(name, ##args)
+#define BPF_STRUCT_OPS_SLEEPABLE(name, args...)	\
+	SEC("struct_ops.s/" #name) BPF_PROG(name, ##args)
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
+#endif
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+/*
+ * Inside bpf_for_each(scx_dsq, ...), the iterator the loop runs on: libbpf's
+ * macro names it ___it, and scx_bpf_dsq_move*() take it as an argument.
+ */
+#define CZ_DSQ_ITER	(&___it)
+
+/* CPU ids are bounded for the verifier's sake; 1024 covers our zones. */
+#define CZ_MAX_CPUS	1024
+
+/* Linux's PF_KTHREAD; not in BTF because it is a #define. */
+#define CZ_PF_KTHREAD	0x00200000
+
+/*
+ * scx_bpf_error()/scx_bpf_exit() take a format and an array of u64s; pack
+ * the variadic arguments the way bpf_helpers.h's printing macros do.
+ */
+#define cz_error(fmt, args...)						\
+({									\
+	static char ___fmt[] = fmt;					\
+	unsigned long long ___param[___bpf_narg(args)];			\
+									\
+	_Pragma("GCC diagnostic push")					\
+	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")		\
+	___bpf_fill(___param, args);					\
+	_Pragma("GCC diagnostic pop")					\
+	scx_bpf_error_bstr(___fmt, ___param, sizeof(___param));		\
+})
+
+/* ---- compat ---- */
+
+/* 6.19 made inserting return whether it succeeded (old name kept as void). */
+bool scx_bpf_dsq_insert___v2___cz(struct task_struct *p, u64 dsq_id,
+				  u64 slice, u64 enq_flags) __ksym __weak;
+
+static inline bool cz_dsq_insert(struct task_struct *p, u64 dsq_id,
+				 u64 slice, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_insert___v2___cz))
+		return scx_bpf_dsq_insert___v2___cz(p, dsq_id, slice, enq_flags);
+	scx_bpf_dsq_insert(p, dsq_id, slice, enq_flags);
+	return true;
+}
+
+/* 7.1 gave moving a DSQ's head to the local DSQ an enq_flags argument. */
+bool scx_bpf_dsq_move_to_local___v2___cz(u64 dsq_id, u64 enq_flags) __ksym __weak;
+
+static inline bool cz_dsq_move_to_local(u64 dsq_id)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local___v2___cz))
+		return scx_bpf_dsq_move_to_local___v2___cz(dsq_id, 0);
+	return scx_bpf_dsq_move_to_local(dsq_id);
+}
+
+/* ---- per-CPU statistics ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CZ_MAX_STATS);
+	__type(key, u32);
+	__type(value, u64);
+} cz_stats SEC(".maps");
+
+static __always_inline void cz_stat_add(u32 idx, u64 n)
+{
+	u64 *slot = bpf_map_lookup_elem(&cz_stats, &idx);
+
+	if (slot)
+		*slot += n;
+}
+
+static __always_inline void cz_stat_inc(u32 idx)
+{
+	cz_stat_add(idx, 1);
+}
+
+/*
+ * Gauges hold one current value. It is kept in CPU 0's slot so that the
+ * per-CPU sum userspace computes is the value, whichever CPU wrote it.
+ */
+static __always_inline void cz_stat_set(u32 idx, u64 val)
+{
+	u64 *slot = bpf_map_lookup_percpu_elem(&cz_stats, &idx, 0);
+
+	if (slot)
+		*slot = val;
+}
+
+/* ---- exit record ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct cz_exit_info);
+} cz_exit SEC(".maps");
+
+/* Call from ops.exit: keep what the kernel said for the loader to report. */
+static __always_inline void cz_record_exit(struct scx_exit_info *ei)
+{
+	u32 zero = 0;
+	struct cz_exit_info *rec = bpf_map_lookup_elem(&cz_exit, &zero);
+
+	if (!rec)
+		return;
+	bpf_probe_read_kernel_str(rec->reason, sizeof(rec->reason), ei->reason);
+	bpf_probe_read_kernel_str(rec->msg, sizeof(rec->msg), ei->msg);
+	rec->exit_code = ei->exit_code;
+	/* Written last: userspace takes kind != 0 as "the record is complete". */
+	rec->kind = ei->kind;
+}
+
+/* ---- small helpers ---- */
+
+/* vtime comparison that survives u64 wrap-around. */
+static inline bool cz_vtime_before(u64 a, u64 b)
+{
+	return (s64)(a - b) < 0;
+}
+
+static inline u64 cz_min(u64 a, u64 b)
+{
+	return a < b ? a : b;
+}
+
+static inline u64 cz_max(u64 a, u64 b)
+{
+	return a > b ? a : b;
+}
+
+static inline bool cz_is_percpu_kthread(const struct task_struct *p)
+{
+	return (p->flags & CZ_PF_KTHREAD) && p->nr_cpus_allowed == 1;
+}
+
+#endif /* __CZ_COMMON_BPF_H */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Types shared by the BPF side and the userspace side of every scheduler:
+ * the exit record and the per-CPU statistics layout.
+ *
+ * The BPF side gets u32/u64 from vmlinux.h; userspace gets the same names
+ * here, because bpftool's skeletons declare globals with the BPF side's
+ * types.
+ */
+#ifndef __CZ_SHARED_H
+#define __CZ_SHARED_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+typedef __u32 u32;
+typedef __s32 s32;
+typedef __u64 u64;
+typedef __s64 s64;
+#endif
+
+enum {
+	CZ_EXIT_REASON_LEN	= 128,
+	CZ_EXIT_MSG_LEN		= 1024,
+	/* Upper bound on stats slots per scheduler (map size). */
+	CZ_MAX_STATS		= 32,
+};
+
+/*
+ * What the kernel told the scheduler when it was disabled. Filled by the
+ * BPF side's ops.exit into the one-element map "cz_exit"; kind != 0 means
+ * the scheduler has exited.
+ */
+struct cz_exit_info {
+	s32	kind;		/* enum scx_exit_kind */
+	s32	pad;
+	s64	exit_code;	/* SCX_ECODE_* bits, or scx_bpf_exit()'s code */
+	char	reason[CZ_EXIT_REASON_LEN];
+	char	msg[CZ_EXIT_MSG_LEN];
+};
+
+/*
+ * Statistics are declared once per scheduler as an X-macro list:
+ *   #define FOO_STATS(X) X(FOO_STAT_X, "key", CZ_STAT_COUNTER, "what it counts")
+ * The BPF side turns it into an enum of slot indices; userspace into the
+ * descriptor table that drives the terminal line and JSON.
+ */
+enum cz_stat_kind {
+	CZ_STAT_COUNTER,	/* monotonic; reported as a per-interval delta */
+	CZ_STAT_GAUGE,		/* current value (written to CPU 0's slot) */
+	CZ_STAT_PERCPU,		/* counter also reported per CPU */
+};
+
+#define CZ_STAT_ENUM(id, key, kind, desc) id,
+
+#endif /* __CZ_SHARED_H */

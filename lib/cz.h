@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libcz: the userspace side every controlzone loader is built on.
+ *
+ * A loader describes its scheduler in one struct cz_sched (name, policy
+ * options, how to open its skeleton, its statistics) and calls cz_main().
+ * libcz does the rest, the same way for every scheduler: the common options
+ * (-v, -i, --json, -p, --version, --help), the root and sched_ext checks,
+ * load and attach, SIGINT/SIGTERM, the stats line every interval, the exit
+ * report, and re-opening the scheduler when the kernel asks for a restart
+ * (e.g. after CPU hotplug).
+ *
+ * Exit codes: 0 clean exit; 1 the scheduler could not run or was ejected by
+ * the kernel (the kernel's reason and message are printed); 2 bad usage
+ * (nothing was attached).
+ */
+#ifndef __CZ_H
+#define __CZ_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <bpf/libbpf.h>
+#include "cz_shared.h"
+
+enum {
+	CZ_EXIT_OK	= 0,
+	CZ_EXIT_FAIL	= 1,
+	CZ_EXIT_USAGE	= 2,
+};
+
+/* Options every scheduler has. */
+struct cz_opts {
+	bool	verbose;	/* -v: libbpf debug output (verifier log) */
+	double	interval_s;	/* -i: stats period */
+	bool	json;		/* --json: one JSON object per stats line */
+	bool	partial;	/* -p: only SCHED_EXT tasks switch */
+	double	duration_s;	/* --duration: exit after this long; 0: never */
+};
+
+struct cz_stat_desc {
+	const char		*key;
+	enum cz_stat_kind	kind;
+	const char		*desc;
+};
+
+/* Turns a scheduler's X-macro stats list into a descriptor table. */
+#define CZ_STAT_DESC(id, key, kind, desc) [id] = { key, kind, desc },
+
+struct cz_sched {
+	const char			*name;	/* ops name, e.g. "central" */
+	const char			*doc;	/* one line for --help */
+	const struct argp_option	*options;	/* policy options */
+	argp_parser_t			parse;		/* their parser */
+	/*
+	 * Open the skeleton and set its read-only data from the options; may be
+	 * called again after a kernel-requested restart. NULL on failure.
+	 */
+	struct bpf_object_skeleton	*(*open)(const struct cz_opts *opts);
+	void				(*destroy)(void);
+	const struct cz_stat_desc	*stats;
+	unsigned int			nr_stats;
+};
+
+int cz_main(const struct cz_sched *sched, int argc, char **argv);
+
+/*
+ * Option values: parse @arg as a number in [@min, @max]. On error, fill
+ * @err and return -1; cz_opt_num() wraps this for argp parsers and exits
+ * with a usage error naming @opt.
+ */
+int cz_parse_num(const char *arg, double min, double max, bool integer,
+		 double *out, char *err, size_t errlen);
+unsigned long long cz_opt_uint(struct argp_state *state, const char *opt,
+			       const char *arg, unsigned long long min,
+			       unsigned long long max);
+double cz_opt_double(struct argp_state *state, const char *opt,
+		     const char *arg, double min, double max);
+/* One-line error, short usage, exit 2. */
+void cz_usage_error(struct argp_state *state, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+/* The exit record, decoded. */
+const char *cz_exit_kind_name(int kind);
+int cz_exit_status(const struct cz_exit_info *ei, bool stopped_by_us);
+bool cz_exit_wants_restart(const struct cz_exit_info *ei);
+void cz_exit_report(FILE *f, const char *prog, const struct cz_exit_info *ei);
+
+/*
+ * Statistics: @vals holds nr_stats * nr_cpus u64s (stat-major), as read
+ * from the per-CPU map. cz_stats_format() writes one line (terminal or
+ * JSON) comparing @vals against @prev (NULL: report totals).
+ */
+struct cz_stats_view {
+	const char			*sched;
+	const struct cz_stat_desc	*desc;
+	unsigned int			nr_stats;
+	unsigned int			nr_cpus;
+	double				uptime_s;
+	double				interval_s;
+	bool				total;
+};
+
+int cz_stats_format(char *buf, size_t len, const struct cz_stats_view *v,
+		    const u64 *vals, const u64 *prev, bool json);
+int cz_stats_read(struct bpf_map *map, unsigned int nr_stats,
+		  unsigned int nr_cpus, u64 *vals);
+u64 cz_stats_total(const u64 *vals, unsigned int idx, unsigned int nr_cpus);
+
+#endif /* __CZ_H */

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cz_main(): the life of a scheduler process, the same for every loader.
+ *
+ * parse options -> check root and sched_ext -> open (the loader fills its
+ * rodata) -> set the ops flags that come from common options -> load ->
+ * attach the struct_ops link -> print stats every interval until a signal,
+ * --duration, or the kernel disabling the scheduler -> detach -> report
+ * what the kernel said -> re-open if the kernel asked for a restart.
+ *
+ * Key choices:
+ * - The struct_ops map is attached by hand (not by the skeleton) so that we
+ *   hold its link: destroying the link unregisters the scheduler and runs
+ *   ops.exit synchronously, after which the exit record is complete.
+ * - Common ops fields (flags, hotplug_seq) are written through the object's
+ *   BTF by member name, so loaders need not touch sched_ext_ops.
+ * - Every check that can fail on bad input runs before anything is loaded.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include "cz.h"
+
+#ifndef CZ_VERSION
+#define CZ_VERSION "unknown"
+#endif
+
+#define SCX_SYSFS		"/sys/kernel/sched_ext"
+#define SCX_OPS_SWITCH_PARTIAL	(1ULL << 3)
+
+enum {
+	OPT_JSON = 0x100,
+	OPT_DURATION,
+	POLL_MS = 100,		/* how often the exit record is checked */
+	LINE_MAX_LEN = 8192,
+};
+
+static volatile sig_atomic_t stop_signal;
+static const char *prog = "scx";
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const struct argp_option common_options[] = {
+	{ NULL, 0, NULL, 0, "Common options:", 2 },
+	{ "verbose", 'v', NULL, 0,
+	  "Print libbpf debug output (e.g. the verifier log)", 0 },
+	{ "interval", 'i', "SECS", 0,
+	  "Print stats every SECS seconds (default 1)", 0 },
+	{ "json", OPT_JSON, NULL, 0,
+	  "Print stats as one JSON object per line", 0 },
+	{ "partial", 'p', NULL, 0,
+	  "Switch only tasks whose policy is SCHED_EXT", 0 },
+	{ "duration", OPT_DURATION, "SECS", 0,
+	  "Detach and exit after SECS seconds (default: run until signalled)", 0 },
+	{ 0 }
+};
+
+static error_t parse_common(int key, char *arg, struct argp_state *state)
+{
+	struct cz_opts *o = state->input;
+
+	switch (key) {
+	case 'v':
+		o->verbose = true;
+		break;
+	case 'i':
+		o->interval_s = cz_opt_double(state, "--interval", arg, 0.01, 3600);
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case 'p':
+		o->partial = true;
+		break;
+	case OPT_DURATION:
+		o->duration_s = cz_opt_double(state, "--duration", arg, 0.01, 1e9);
+		break;
+	case ARGP_KEY_ARG:
+		cz_usage_error(state, "unexpected argument '%s'", arg);
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	static bool verbose;
+
+	if (!fmt) {	/* configuration call from cz_main */
+		verbose = level == LIBBPF_DEBUG;
+		return 0;
+	}
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int read_sysfs(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char *nl;
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, len, f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return 0;
+}
+
+/* Locate @member of the struct_ops map's value through the object's BTF. */
+static void *ops_member(struct bpf_object *obj, struct bpf_map *ops,
+			const char *member, size_t *size)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_type *t;
+	const struct btf_member *m;
+	size_t data_sz;
+	char *data;
+
+	if (!btf)
+		return NULL;
+	t = btf__type_by_id(btf, bpf_map__btf_value_type_id(ops));
+	data = bpf_map__initial_value(ops, &data_sz);
+	if (!t || !btf_is_struct(t) || !data)
+		return NULL;
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		if (strcmp(btf__name_by_offset(btf, m->name_off), member))
+			continue;
+		*size = btf__resolve_size(btf, m->type);
+		if (btf_member_bit_offset(t, i) % 8 ||
+		    btf_member_bit_offset(t, i) / 8 + *size > data_sz)
+			return NULL;
+		return data + btf_member_bit_offset(t, i) / 8;
+	}
+	return NULL;
+}
+
+static int set_ops_u64(struct bpf_object *obj, struct bpf_map *ops,
+		       const char *member, u64 val, bool or_in)
+{
+	size_t size;
+	void *p = ops_member(obj, ops, member, &size);
+	u64 cur = 0;
+
+	if (!p || size > sizeof(cur))
+		return -1;
+	memcpy(&cur, p, size);
+	val = or_in ? cur | val : val;
+	memcpy(p, &val, size);
+	return 0;
+}
+
+static struct bpf_map *find_ops_map(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
+			return map;
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct run {
+	const struct cz_sched	*sched;
+	const struct cz_opts	*opts;
+	unsigned int		nr_cpus;
+	u64			*vals;
+	u64			*prev;
+	struct cz_exit_info	exit;
+	bool			stopped_by_us;
+};
+
+static void print_stats(struct run *r, struct bpf_map *stats, double started,
+			double interval, bool total)
+{
+	struct cz_stats_view v = {
+		.sched = r->sched->name, .desc = r->sched->stats,
+		.nr_stats = r->sched->nr_stats, .nr_cpus = r->nr_cpus,
+		.uptime_s = now_s() - started, .interval_s = interval,
+		.total = total,
+	};
+	char line[LINE_MAX_LEN];
+
+	if (!r->sched->nr_stats ||
+	    cz_stats_read(stats, r->sched->nr_stats, r->nr_cpus, r->vals))
+		return;
+	cz_stats_format(line, sizeof(line), &v, r->vals, total ? NULL : r->prev,
+			r->opts->json);
+	puts(line);
+	memcpy(r->prev, r->vals, sizeof(u64) * r->sched->nr_stats * r->nr_cpus);
+}
+
+static bool exited(int exit_fd, struct cz_exit_info *ei)
+{
+	u32 zero = 0;
+
+	return !bpf_map_lookup_elem(exit_fd, &zero, ei) && ei->kind;
+}
+
+/* One attach: returns a loader exit code, or -1 to re-open and re-attach. */
+static int run_once(struct run *r)
+{
+	const struct cz_sched *s = r->sched;
+	const struct cz_opts *o = r->opts;
+	struct bpf_object_skeleton *skel;
+	struct bpf_map *ops, *stats, *exit_map;
+	struct bpf_link *link;
+	double started, last, deadline;
+	char seq[32];
+	int ret = CZ_EXIT_FAIL;
+
+	skel = s->open(o);
+	if (!skel) {
+		say("opening the BPF object failed");
+		return CZ_EXIT_FAIL;
+	}
+	ops = find_ops_map(*skel->obj);
+	stats = bpf_object__find_map_by_name(*skel->obj, "cz_stats");
+	exit_map = bpf_object__find_map_by_name(*skel->obj, "cz_exit");
+	if (!ops || !stats || !exit_map) {
+		say("the BPF object lacks its struct_ops, cz_stats or cz_exit map");
+		goto out;
+	}
+	if (o->partial && set_ops_u64(*skel->obj, ops, "flags", SCX_OPS_SWITCH_PARTIAL, true))
+		say("warning: cannot set SCX_OPS_SWITCH_PARTIAL");
+	/* Lets the kernel notice CPU hotplug between here and attach. */
+	if (!read_sysfs(SCX_SYSFS "/hotplug_seq", seq, sizeof(seq)))
+		set_ops_u64(*skel->obj, ops, "hotplug_seq", strtoull(seq, NULL, 10), false);
+	bpf_map__set_autoattach(ops, false);
+
+	if (bpf_object__load_skeleton(skel)) {
+		say("loading the BPF program failed: %s%s", strerror(errno),
+		    o->verbose ? "" : " (run with -v for the verifier log)");
+		goto out;
+	}
+	link = bpf_map__attach_struct_ops(ops);
+	if (!link) {
+		say("attaching the scheduler failed: %s%s", strerror(errno),
+		    errno == EBUSY || errno == EEXIST ?
+		    " (another sched_ext scheduler is running)" : "");
+		goto out;
+	}
+	if (bpf_object__attach_skeleton(skel)) {
+		say("attaching the scheduler's tracing programs failed: %s",
+		    strerror(errno));
+		bpf_link__destroy(link);
+		goto out;
+	}
+	say("attached: ops \"%s\", stats every %gs", s->name, o->interval_s);
+
+	started = last = now_s();
+	deadline = o->duration_s ? started + o->duration_s : 0;
+	memset(r->prev, 0, sizeof(u64) * s->nr_stats * r->nr_cpus);
+	while (!stop_signal && !exited(bpf_map__fd(exit_map), &r->exit)) {
+		struct timespec ts = { 0, POLL_MS * 1000000L };
+		double t;
+
+		nanosleep(&ts, NULL);
+		t = now_s();
+		if (deadline && t >= deadline)
+			break;
+		if (t - last >= o->interval_s) {
+			print_stats(r, stats, started, t - last, false);
+			last = t;
+		}
+	}
+	r->stopped_by_us = !r->exit.kind;
+	print_stats(r, stats, started, 0, true);
+
+	/* Unregisters the scheduler; ops.exit has run when this returns. */
+	bpf_link__destroy(link);
+	exited(bpf_map__fd(exit_map), &r->exit);
+	cz_exit_report(stderr, prog, &r->exit);
+
+	if (!r->stopped_by_us && cz_exit_wants_restart(&r->exit)) {
+		say("the kernel asked for a restart; re-attaching");
+		ret = -1;
+	} else {
+		ret = cz_exit_status(&r->exit, r->stopped_by_us);
+	}
+out:
+	s->destroy();
+	return ret;
+}
+
+int cz_main(const struct cz_sched *s, int argc, char **argv)
+{
+	struct cz_opts opts = { .interval_s = 1.0 };
+	const struct argp sched_argp = { .options = s->options, .parser = s->parse };
+	const struct argp_child children[] = {
+		{ &sched_argp, 0, "Scheduler options:", 1 },
+		{ 0 },
+	};
+	/* Common options at the top, so their parser gets &opts as input. */
+	const struct argp argp = {
+		.options = common_options, .parser = parse_common,
+		.doc = s->doc, .children = children,
+	};
+	char state[64];
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct run r = { .sched = s, .opts = &opts };
+	int ncpus, ret;
+
+	prog = argv[0] && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 :
+	       argv[0] ? argv[0] : "scx";
+	argp_program_version = "controlzone " CZ_VERSION;
+	argp_err_exit_status = CZ_EXIT_USAGE;
+	argp_parse(&argp, argc, argv, 0, NULL, &opts);
+
+	if (geteuid() != 0) {
+		say("must be run as root (loading a BPF scheduler needs CAP_SYS_ADMIN and CAP_BPF)");
+		return CZ_EXIT_USAGE;
+	}
+	if (read_sysfs(SCX_SYSFS "/state", state, sizeof(state))) {
+		say("this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT); run the scheduler in a Control Zone (scripts/run)");
+		return CZ_EXIT_FAIL;
+	}
+	if (strcmp(state, "disabled")) {
+		char ops[128] = "?";
+
+		read_sysfs(SCX_SYSFS "/root/ops", ops, sizeof(ops));
+		say("sched_ext is %s with scheduler \"%s\"; stop it first", state, ops);
+		return CZ_EXIT_FAIL;
+	}
+
+	libbpf_print(opts.verbose ? LIBBPF_DEBUG : LIBBPF_WARN, NULL, NULL);
+	libbpf_set_print(libbpf_print);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		say("cannot read the number of possible CPUs");
+		return CZ_EXIT_FAIL;
+	}
+	r.nr_cpus = ncpus;
+	r.vals = calloc((size_t)s->nr_stats * ncpus + 1, sizeof(u64));
+	r.prev = calloc((size_t)s->nr_stats * ncpus + 1, sizeof(u64));
+	if (!r.vals || !r.prev) {
+		say("out of memory");
+		return CZ_EXIT_FAIL;
+	}
+	while ((ret = run_once(&r)) < 0)
+		memset(&r.exit, 0, sizeof(r.exit));
+	free(r.vals);
+	free(r.prev);
+	return ret;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scx_central loader: the policy's options and statistics; libcz does the
+ * rest. The loader pins itself to the central CPU before attaching, because
+ * ops.init arms the BPF timer on the CPU it runs on.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdlib.h>
+#include "cz.h"
+#include "central.h"
+#include "central.skel.h"
+
+enum {
+	OPT_CENTRAL_CPU = 'c',
+	OPT_SLICE_US = 's',
+	SLICE_US_DFL = 20000,
+	SLICE_US_MAX = 10 * 1000 * 1000,
+};
+
+static struct {
+	unsigned int	central_cpu;
+	unsigned long	slice_us;
+} opts = {
+	.central_cpu = 0,
+	.slice_us = SLICE_US_DFL,
+};
+
+static struct central *skel;
+
+static const struct argp_option options[] = {
+	{ "central-cpu", OPT_CENTRAL_CPU, "CPU", 0,
+	  "The CPU that makes every dispatch decision (default 0)", 0 },
+	{ "slice-us", OPT_SLICE_US, "US", 0,
+	  "Time slice in microseconds: how long a task runs while others wait (default 20000)", 0 },
+	{ 0 }
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case OPT_CENTRAL_CPU:
+		opts.central_cpu = cz_opt_uint(state, "--central-cpu", arg, 0,
+					       libbpf_num_possible_cpus() - 1);
+		break;
+	case OPT_SLICE_US:
+		opts.slice_us = cz_opt_uint(state, "--slice-us", arg, 1, SLICE_US_MAX);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static struct bpf_object_skeleton *central_open(const struct cz_opts *o)
+{
+	cpu_set_t set;
+
+	(void)o;
+	CPU_ZERO(&set);
+	CPU_SET(opts.central_cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return NULL;
+
+	skel = central__open();
+	if (!skel)
+		return NULL;
+	skel->rodata->central_cpu = opts.central_cpu;
+	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
+	skel->rodata->slice_ns = opts.slice_us * 1000;
+	return skel->skeleton;
+}
+
+static void central_destroy(void)
+{
+	central__destroy(skel);
+	skel = NULL;
+}
+
+static const struct cz_stat_desc stats[] = { CENTRAL_STATS(CZ_STAT_DESC) };
+
+static const struct cz_sched central_sched = {
+	.name		= "central",
+	.doc		= "scx_central: one CPU makes every dispatch decision; "
+			  "the others run tickless with long slices.",
+	.options	= options,
+	.parse		= parse,
+	.open		= central_open,
+	.destroy	= central_destroy,
+	.stats		= stats,
+	.nr_stats	= NR_CENTRAL_STATS,
+};
+
+int main(int argc, char **argv)
+{
+	return cz_main(&central_sched, argc, argv);
+}

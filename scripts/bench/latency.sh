@@ -1,0 +1,67 @@
+#!/bin/sh
+#
+# latency.sh: wakeup latency and hackbench time, default fair scheduler vs
+# scx_central, inside one Control Zone VM boot (ratios within one boot are
+# what counts under TCG; absolute numbers drift between runs).
+#
+#   scripts/bench/latency.sh [--kernel V] [--duration SECS] [--loops N]
+#
+# Measures, in order:
+#   idle   cyclictest alone (the floor)
+#   fair   cyclictest + stress-ng --cpu 4, default scheduler
+#   X      the same under each scheduler in $SCHEDS (default: scx_central)
+# and hackbench -g 4 -l LOOPS under fair and each scheduler.
+# Prints p50/p99/p99.9 wakeup latency (us) and hackbench seconds.
+# A benchmark, not a test: it asserts nothing.
+
+if [ "${1:-}" != --guest ]; then
+	root=$(cd "$(dirname "$0")/../.." && pwd)
+	kernel= dur=20 loops=600
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--kernel) kernel=$2; shift 2 ;;
+		--duration) dur=$2; shift 2 ;;
+		--loops) loops=$2; shift 2 ;;
+		*) echo "usage: latency.sh [--kernel V] [--duration SECS] [--loops N]" >&2; exit 2 ;;
+		esac
+	done
+	exec "$root/scripts/vm-run" ${kernel:+--kernel "$kernel"} --timeout 1800 -- \
+		sh /cz/bench/latency.sh --guest "$dur" "$loops" "${SCHEDS:-scx_central}"
+fi
+
+. /cz/tests/lib.sh
+dur=$2 loops=$3 scheds=$4
+
+cyclic() {
+	cyclictest -q --policy=other -i 1000 -D "$dur" -h 100000 > /tmp/hist 2>/dev/null
+	hist_pct /tmp/hist 50 99 99.9
+}
+
+hogs_on() { stress-ng --cpu 4 -q & HOGS=$!; sleep 1; }
+hogs_off() { kill "$HOGS"; wait "$HOGS" 2>/dev/null; }
+
+hack() {
+	s=$(hackbench -g 4 -l "$loops" 2>/dev/null | sed -n 's/^Time: //p')
+	echo "${s:-?}"
+}
+
+echo "# kernel $(uname -r), $(nproc) CPUs, cyclictest -i 1000 --policy=other -D $dur, stress-ng --cpu 4, hackbench -g 4 -l $loops"
+printf '%-12s %8s %8s %8s %10s\n' config p50_us p99_us p99.9_us hackbench_s
+
+set -- $(cyclic)
+printf '%-12s %8s %8s %8s %10s\n' idle "$1" "$2" "$3" -
+
+hogs_on
+set -- $(cyclic)
+hogs_off
+printf '%-12s %8s %8s %8s %10s\n' fair "$1" "$2" "$3" "$(hack)"
+
+for s in $scheds; do
+	sched_start /tmp/$s.log $s || { echo "$s did not start"; cat /tmp/$s.log; continue; }
+	hogs_on
+	set -- $(cyclic)
+	hogs_off
+	h=$(hack)
+	sched_stop
+	printf '%-12s %8s %8s %8s %10s\n' "$s" "$1" "$2" "$3" "$h"
+done

@@ -1,0 +1,101 @@
+# Helpers for scripts that run inside a Control Zone VM (busybox sh):
+# starting and stopping a scheduler, reading sched_ext state, percentiles
+# from a cyclictest histogram, and test assertions with a pass/fail count.
+#
+# Sourced, not executed. Tests and benchmarks use the same helpers so a
+# measurement means the same thing in both.
+
+SCX=/sys/kernel/sched_ext
+CZ_PASS=0
+CZ_FAIL=0
+
+scx_state() { cat $SCX/state 2>/dev/null || echo none; }
+scx_ops() { cat $SCX/root/ops 2>/dev/null || echo none; }
+
+# wait_state STATE SECS: poll until sched_ext reaches STATE.
+wait_state() {
+	i=0
+	while [ "$(scx_state)" != "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# sched_start LOGFILE CMD...: start a scheduler in the background with JSON
+# stats into LOGFILE; sets SCHED_PID. Fails unless it becomes enabled.
+sched_start() {
+	log=$1
+	shift
+	"$@" > "$log" 2>&1 &
+	SCHED_PID=$!
+	wait_state enabled 20
+}
+
+# sched_stop: SIGINT the scheduler, wait for it; returns its exit status.
+sched_stop() {
+	kill -INT "$SCHED_PID" 2>/dev/null
+	wait "$SCHED_PID"
+}
+
+# hist_pct FILE P...: percentiles (in us) of a cyclictest -h histogram.
+# Leading zeros are stripped: busybox awk takes 00017 for octal.
+hist_pct() {
+	f=$1
+	shift
+	awk -v pcts="$*" '
+	function num(s) { sub(/^0+/, "", s); return s == "" ? 0 : s + 0 }
+	/^#/ { if ($0 ~ /Histogram Overflows/) over += num($NF); next }
+	NF >= 2 { n = num($1); c = num($2); cnt[n] += c; tot += c; if (n > max) max = n }
+	END {
+		tot += over
+		k = split(pcts, p, " ")
+		out = ""
+		for (i = 1; i <= k; i++) {
+			need = tot * p[i] / 100; acc = 0; v = -1
+			for (b = 0; b <= max; b++) { acc += cnt[b]; if (acc >= need) { v = b; break } }
+			out = out (i > 1 ? " " : "") (v < 0 ? ">" max : v)
+		}
+		print out
+	}' "$f"
+}
+
+# json_sum FILE KEY: sum of KEY over the per-interval JSON stats lines.
+json_sum() {
+	grep -v '"total":true' "$1" | grep -o "\"$2\":[0-9]*" |
+		awk -F: '{ s += $2 } END { print s + 0 }'
+}
+
+# json_total FILE KEY: KEY from the final totals line.
+json_total() {
+	grep '"total":true' "$1" | grep -o "\"$2\":[0-9]*" | tail -n1 | cut -d: -f2
+}
+
+# json_percpu FILE KEY: KEY's per-CPU totals, space separated.
+json_percpu() {
+	grep '"total":true' "$1" | grep -o "\"$2_percpu\":\[[0-9,]*\]" |
+		tail -n1 | sed 's/.*\[//; s/\]//; s/,/ /g'
+}
+
+ok() {
+	CZ_PASS=$((CZ_PASS + 1))
+	echo "PASS: $*"
+}
+
+bad() {
+	CZ_FAIL=$((CZ_FAIL + 1))
+	echo "FAIL: $*"
+}
+
+# check DESCRIPTION CMD...: PASS if CMD succeeds.
+check() {
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else bad "$d"; fi
+}
+
+summary() {
+	echo "$CZ_PASS passed, $CZ_FAIL failed"
+	[ $CZ_FAIL -eq 0 ]
+}

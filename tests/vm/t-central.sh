@@ -1,0 +1,95 @@
+#!/bin/sh
+# scx_central behaviour test, run inside a Control Zone VM (4 vCPUs).
+#
+# Asserts what the policy promises, from its own stats and from sched_ext's
+# sysfs: the central CPU made every dispatch decision, every CPU ran tasks,
+# slices are enforced and waking tasks preempt hogs, it survives a stress
+# plus hackbench load, detaches cleanly on SIGINT, the kernel falls back to
+# the fair class when the loader is SIGKILLed, and bad options attach
+# nothing.
+. /cz/tests/lib.sh
+
+NCPU=$(nproc)
+LOAD_SECS=${LOAD_SECS:-30}
+
+echo "== scx_central on $(uname -r), $NCPU CPUs"
+
+# --- bad input: exit 2, nothing attached ---
+for args in "--central-cpu $NCPU" "--central-cpu 999" "--slice-us 0" \
+	    "--slice-us 10000001" "--no-such-option" "-i 0"; do
+	scx_central $args > /tmp/bad.out 2>&1
+	rc=$?
+	check "bad option '$args': exit 2 (got $rc)" [ $rc -eq 2 ]
+	check "bad option '$args': one error line first" \
+		grep -q '^scx_central: \|unrecognized option' /tmp/bad.out
+	check "bad option '$args': sched_ext stays disabled" [ "$(scx_state)" = disabled ]
+done
+
+# --- load, stress + hackbench, stats ---
+if ! sched_start /tmp/central.log scx_central --json; then
+	bad "scx_central did not become enabled"
+	cat /tmp/central.log
+	summary
+	exit 1
+fi
+ok "enabled"
+check "root/ops is 'central'" [ "$(scx_ops)" = central ]
+
+stress-ng --cpu "$NCPU" -t "$LOAD_SECS" -q &
+HOGS=$!
+# Wakeups that are owed CPU time, next to hogs: must preempt at once.
+cyclictest -q --policy=other -i 1000 -D 5 > /dev/null 2>&1
+end=$(($(date +%s) + LOAD_SECS - 6))
+hb=0
+while [ "$(date +%s)" -lt $end ]; do
+	hackbench -g 2 -l 50 > /dev/null 2>&1 || bad "hackbench failed"
+	hb=$((hb + 1))
+done
+wait $HOGS
+check "stress-ng finished under scx_central" [ $? -eq 0 ]
+check "hackbench ran to completion $hb times" [ $hb -gt 0 ]
+check "still enabled after ${LOAD_SECS}s of load" [ "$(scx_state)" = enabled ]
+check "loader still running" kill -0 "$SCHED_PID"
+
+sched_stop
+rc=$?
+check "SIGINT: loader exits 0 (got $rc)" [ $rc -eq 0 ]
+check "SIGINT: state back to disabled" wait_state disabled 5
+check "SIGINT: exit report names the reason" \
+	grep -q 'exit: unregistered from user space' /tmp/central.log
+
+dispatch=$(json_total /tmp/central.log dispatch)
+set -- $(json_percpu /tmp/central.log dispatch)
+d0=$1
+check "central CPU made the dispatch decisions ($d0 of $dispatch)" \
+	[ "${dispatch:-0}" -gt 1000 -a "$d0" -eq "$dispatch" ]
+set -- $(json_percpu /tmp/central.log runs)
+check "all $NCPU CPUs ran tasks (runs: $*)" [ $# -eq "$NCPU" ]
+for r in "$@"; do
+	check "  CPU ran >= 100 tasks ($r)" [ "$r" -ge 100 ]
+done
+tp=$(json_total /tmp/central.log timer_preempt)
+wp=$(json_total /tmp/central.log wake_preempt)
+check "slices enforced by the timer (timer_preempt $tp)" [ "${tp:-0}" -gt 0 ]
+check "waking tasks preempted hogs (wake_preempt $wp)" [ "${wp:-0}" -gt 0 ]
+check "no failed placements" [ "$(json_total /tmp/central.log move_failed)" = 0 ]
+check "every stats line is one JSON object" \
+	sh -c "grep -v '^scx_central:' /tmp/central.log | grep -qv '^{\"sched\":\"central\".*}\$' && exit 1 || exit 0"
+
+# --- another central CPU ---
+sched_start /tmp/central2.log scx_central --central-cpu 2 --json
+stress-ng --cpu "$NCPU" -t 4 -q
+sched_stop
+set -- $(json_percpu /tmp/central2.log dispatch)
+total=$(json_total /tmp/central2.log dispatch)
+check "--central-cpu 2: decisions made on CPU 2 ($3 of $total)" \
+	[ "${total:-0}" -gt 0 -a "$3" -eq "$total" ]
+
+# --- SIGKILL: the kernel falls back to the fair class ---
+sched_start /tmp/central3.log scx_central
+kill -KILL "$SCHED_PID"
+wait "$SCHED_PID" 2>/dev/null
+check "SIGKILL: state disabled within 5 s" wait_state disabled 5
+check "SIGKILL: tasks still run (fair class)" stress-ng --cpu 1 -t 1 -q
+
+summary
