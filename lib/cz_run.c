@@ -113,7 +113,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 		verbose = level == LIBBPF_DEBUG;
 		return 0;
 	}
-	if (level == LIBBPF_DEBUG && !verbose)
+	/* Without -v only warnings: e.g. "member ... not found in kernel,
+	 * skipping it" on older kernels is expected, not news. */
+	if (level != LIBBPF_WARN && !verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
