@@ -4,7 +4,8 @@
 # Asserts what the policy promises, from its own stats and from sched_ext's
 # sysfs: the central CPU made every dispatch decision, every CPU ran tasks,
 # slices are enforced and waking tasks preempt hogs, it survives a stress
-# plus hackbench load, detaches cleanly on SIGINT, the kernel falls back to
+# plus hackbench load, detaches cleanly on SIGINT, re-attaches by itself
+# when CPU hotplug makes the kernel ask for a restart, the kernel falls back to
 # the fair class when the loader is SIGKILLed, and bad options attach
 # nothing.
 . /cz/tests/lib.sh
@@ -84,6 +85,23 @@ set -- $(json_percpu /tmp/central2.log dispatch)
 total=$(json_total /tmp/central2.log dispatch)
 check "--central-cpu 2: decisions made on CPU 2 ($3 of $total)" \
 	[ "${total:-0}" -gt 0 -a "$3" -eq "$total" ]
+
+# --- CPU hotplug: the kernel asks for a restart; the loader re-attaches ---
+LAST=$((NCPU - 1))
+if [ -w /sys/devices/system/cpu/cpu$LAST/online ]; then
+	sched_start /tmp/central4.log scx_central
+	echo 0 > /sys/devices/system/cpu/cpu$LAST/online
+	sleep 3
+	check "hotplug: loader re-attached after CPU $LAST went offline" \
+		grep -q 're-attaching' /tmp/central4.log
+	check "hotplug: enabled again with CPU $LAST offline" wait_state enabled 10
+	echo 1 > /sys/devices/system/cpu/cpu$LAST/online
+	sleep 3
+	check "hotplug: enabled again with CPU $LAST back online" wait_state enabled 10
+	check "hotplug: loader still running" kill -0 "$SCHED_PID"
+	sched_stop
+	check "hotplug: clean exit afterwards" [ $? -eq 0 ]
+fi
 
 # --- SIGKILL: the kernel falls back to the fair class ---
 sched_start /tmp/central3.log scx_central
