@@ -5,10 +5,11 @@
  * A loader describes its scheduler in one struct cz_sched (name, policy
  * options, how to open its skeleton, its statistics) and calls cz_main().
  * libcz does the rest, the same way for every scheduler: the common options
- * (-v, -i, --json, -p, --version, --help), the root and sched_ext checks,
- * load and attach, SIGINT/SIGTERM, the stats line every interval, the exit
- * report, and re-opening the scheduler when the kernel asks for a restart
- * (e.g. after CPU hotplug).
+ * (-v, -i, --json, -p, --stats-socket, --version, --help), the root and
+ * sched_ext checks, load and attach, SIGINT/SIGTERM, the stats line every
+ * interval, the stats socket (cz_ctl.h) served from its own thread, the
+ * exit report, and re-opening the scheduler when the kernel asks for a
+ * restart (e.g. after CPU hotplug).
  *
  * Exit codes: 0 clean exit; 1 the scheduler could not run or was ejected by
  * the kernel (the kernel's reason and message are printed); 2 bad usage
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <bpf/libbpf.h>
 #include "cz_shared.h"
+#include "cz_ctl.h"
 
 enum {
 	CZ_EXIT_OK	= 0,
@@ -37,16 +39,8 @@ struct cz_opts {
 	bool	json;		/* --json: one JSON object per stats line */
 	bool	partial;	/* -p: only SCHED_EXT tasks switch */
 	double	duration_s;	/* --duration: exit after this long; 0: never */
+	const char *stats_socket;	/* --stats-socket: path; NULL: none */
 };
-
-struct cz_stat_desc {
-	const char		*key;
-	enum cz_stat_kind	kind;
-	const char		*desc;
-};
-
-/* Turns a scheduler's X-macro stats list into a descriptor table. */
-#define CZ_STAT_DESC(id, key, kind, desc) [id] = { key, kind, desc },
 
 struct cz_sched {
 	const char			*name;	/* ops name, e.g. "central" */
@@ -92,16 +86,6 @@ void cz_exit_report(FILE *f, const char *prog, const struct cz_exit_info *ei);
  * from the per-CPU map. cz_stats_format() writes one line (terminal or
  * JSON) comparing @vals against @prev (NULL: report totals).
  */
-struct cz_stats_view {
-	const char			*sched;
-	const struct cz_stat_desc	*desc;
-	unsigned int			nr_stats;
-	unsigned int			nr_cpus;
-	double				uptime_s;
-	double				interval_s;
-	bool				total;
-};
-
 int cz_stats_format(char *buf, size_t len, const struct cz_stats_view *v,
 		    const u64 *vals, const u64 *prev, bool json);
 int cz_stats_read(struct bpf_map *map, unsigned int nr_stats,

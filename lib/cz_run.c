@@ -14,9 +14,17 @@
  *   ops.exit synchronously, after which the exit record is complete.
  * - Common ops fields (flags, hotplug_seq) are written through the object's
  *   BTF by member name, so loaders need not touch sched_ext_ops.
- * - Every check that can fail on bad input runs before anything is loaded.
+ * - Every check that can fail on bad input runs before anything is loaded,
+ *   including the stats socket's: a live server at its path is an error.
+ * - The stats socket is served by its own thread (lib/cz_ctl.c). It reads
+ *   the stats map itself, under a mutex that this thread takes only to hand
+ *   it the map after attach and to take it back before the skeleton is
+ *   destroyed (waiting at most for one read in flight). So clients never
+ *   delay the stats loop, and never read a closed map across a
+ *   kernel-requested restart: in between, they get EAGAIN.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -25,6 +33,8 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <json-c/json.h>
+#include <sys/un.h>
 #include "cz.h"
 
 #ifndef CZ_VERSION
@@ -37,6 +47,7 @@
 enum {
 	OPT_JSON = 0x100,
 	OPT_DURATION,
+	OPT_STATS_SOCKET,
 	POLL_MS = 100,		/* how often the exit record is checked */
 	LINE_MAX_LEN = 8192,
 };
@@ -73,6 +84,9 @@ static const struct argp_option common_options[] = {
 	  "Switch only tasks whose policy is SCHED_EXT", 0 },
 	{ "duration", OPT_DURATION, "SECS", 0,
 	  "Detach and exit after SECS seconds (default: run until signalled)", 0 },
+	{ "stats-socket", OPT_STATS_SOCKET, "PATH", 0,
+	  "Serve stats (scx_stats protocol) on this UNIX socket, or 'none' "
+	  "(default " CZ_CTL_DEFAULT_PATH ")", 0 },
 	{ 0 }
 };
 
@@ -95,6 +109,18 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_DURATION:
 		o->duration_s = cz_opt_double(state, "--duration", arg, 0.01, 1e9);
+		break;
+	case OPT_STATS_SOCKET:
+		if (!strcmp(arg, "none")) {
+			o->stats_socket = NULL;
+			break;
+		}
+		if (!*arg)
+			cz_usage_error(state, "--stats-socket: a path or 'none' is required");
+		if (strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			cz_usage_error(state, "--stats-socket: path longer than %zu bytes",
+				       sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		o->stats_socket = arg;
 		break;
 	case ARGP_KEY_ARG:
 		cz_usage_error(state, "unexpected argument '%s'", arg);
@@ -200,6 +226,62 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * What the stats socket's thread reads. @map is NULL while no scheduler is
+ * attached (before the first attach, and during a restart).
+ */
+struct live {
+	pthread_mutex_t			lock;
+	const struct cz_sched		*sched;
+	unsigned int			nr_cpus;
+	struct bpf_map			*map;
+	double				started;
+	u64				*vals;	/* the server thread's own */
+};
+
+/*
+ * cz_ctl_source.stats: runs on the server thread. Only the map reads hold
+ * the lock; the reply is built from the thread's own copy after it.
+ */
+static int live_stats(void *ctx, struct json_object **resp, char *err,
+		      size_t errlen)
+{
+	struct live *l = ctx;
+	struct cz_stats_view v = {
+		.sched = l->sched->name, .desc = l->sched->stats,
+		.nr_stats = l->sched->nr_stats, .nr_cpus = l->nr_cpus,
+	};
+	int ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	if (!l->map) {
+		snprintf(err, errlen, "the scheduler is not attached (starting or restarting)");
+		ret = EAGAIN;
+	} else if (cz_stats_read(l->map, v.nr_stats, v.nr_cpus, l->vals)) {
+		snprintf(err, errlen, "reading the stats map failed: %s", strerror(errno));
+		ret = EIO;
+	} else {
+		v.uptime_s = now_s() - l->started;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (ret)
+		return ret;
+	*resp = cz_ctl_stats_resp(&v, l->vals);
+	if (!*resp) {
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	return 0;
+}
+
+static void live_set(struct live *l, struct bpf_map *map, double started)
+{
+	pthread_mutex_lock(&l->lock);
+	l->map = map;
+	l->started = started;
+	pthread_mutex_unlock(&l->lock);
+}
+
 struct run {
 	const struct cz_sched	*sched;
 	const struct cz_opts	*opts;
@@ -208,6 +290,7 @@ struct run {
 	u64			*prev;
 	struct cz_exit_info	exit;
 	bool			stopped_by_us;
+	struct live		live;
 };
 
 static void print_stats(struct run *r, struct bpf_map *stats, double started,
@@ -289,6 +372,7 @@ static int run_once(struct run *r)
 	say("attached: ops \"%s\", stats every %gs", s->name, o->interval_s);
 
 	started = last = now_s();
+	live_set(&r->live, stats, started);
 	deadline = o->duration_s ? started + o->duration_s : 0;
 	memset(r->prev, 0, sizeof(u64) * s->nr_stats * r->nr_cpus);
 	while (!stop_signal && !exited(bpf_map__fd(exit_map), &r->exit)) {
@@ -319,13 +403,17 @@ static int run_once(struct run *r)
 		ret = cz_exit_status(&r->exit, r->stopped_by_us);
 	}
 out:
+	/* The server thread must be done with the map before it closes. */
+	live_set(&r->live, NULL, 0);
 	s->destroy();
 	return ret;
 }
 
 int cz_main(const struct cz_sched *s, int argc, char **argv)
 {
-	struct cz_opts opts = { .interval_s = 1.0 };
+	struct cz_opts opts = {
+		.interval_s = 1.0, .stats_socket = CZ_CTL_DEFAULT_PATH,
+	};
 	const struct argp sched_argp = { .options = s->options, .parser = s->parse };
 	const struct argp_child children[] = {
 		{ &sched_argp, 0, "Scheduler options:", 1 },
@@ -338,7 +426,13 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 	};
 	char state[64];
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct run r = { .sched = s, .opts = &opts };
+	struct run r = {
+		.sched = s, .opts = &opts,
+		.live = { .lock = PTHREAD_MUTEX_INITIALIZER, .sched = s },
+	};
+	struct cz_ctl_server *srv = NULL;
+	struct json_object *meta = NULL;
+	char err[256];
 	int ncpus, ret;
 
 	prog = argv[0] && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 :
@@ -362,6 +456,12 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 		say("sched_ext is %s with scheduler \"%s\"; stop it first", state, ops);
 		return CZ_EXIT_FAIL;
 	}
+	/* Before anything is loaded: another live server there is an error. */
+	if (opts.stats_socket &&
+	    cz_ctl_server_open(&srv, opts.stats_socket, err, sizeof(err))) {
+		say("stats socket: %s", err);
+		return CZ_EXIT_FAIL;
+	}
 
 	libbpf_print(opts.verbose ? LIBBPF_DEBUG : LIBBPF_WARN, NULL, NULL);
 	libbpf_set_print(libbpf_print);
@@ -369,21 +469,40 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	ret = CZ_EXIT_FAIL;
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		say("cannot read the number of possible CPUs");
-		return CZ_EXIT_FAIL;
+		goto out;
 	}
-	r.nr_cpus = ncpus;
+	r.nr_cpus = r.live.nr_cpus = ncpus;
 	r.vals = calloc((size_t)s->nr_stats * ncpus + 1, sizeof(u64));
 	r.prev = calloc((size_t)s->nr_stats * ncpus + 1, sizeof(u64));
-	if (!r.vals || !r.prev) {
+	r.live.vals = calloc((size_t)s->nr_stats * ncpus + 1, sizeof(u64));
+	if (!r.vals || !r.prev || !r.live.vals) {
 		say("out of memory");
-		return CZ_EXIT_FAIL;
+		goto out;
+	}
+	if (srv) {
+		struct cz_ctl_source src = { .stats = live_stats, .ctx = &r.live };
+
+		/* The same descriptor table as the stats line: one list. */
+		meta = cz_ctl_meta_resp(s->name, s->stats, s->nr_stats);
+		src.meta = meta;
+		if (!meta || cz_ctl_server_start(srv, &src)) {
+			say("stats socket: cannot start its thread");
+			goto out;
+		}
+		say("serving stats on %s", opts.stats_socket);
 	}
 	while ((ret = run_once(&r)) < 0)
 		memset(&r.exit, 0, sizeof(r.exit));
+out:
+	/* Stops the thread and removes the socket file. */
+	cz_ctl_server_close(srv);
+	json_object_put(meta);
 	free(r.vals);
 	free(r.prev);
+	free(r.live.vals);
 	return ret;
 }

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cz.h"
@@ -130,6 +131,23 @@ Test(argp, stray_argument_exits_2, .exit_code = 2, .init = cr_redirect_stderr)
 	char *argv[] = { "scx_test", "extra", NULL };
 
 	run_main(2, argv);
+}
+
+Test(argp, stats_socket_empty_exits_2, .exit_code = 2, .init = cr_redirect_stderr)
+{
+	char *argv[] = { "scx_test", "--stats-socket", "", NULL };
+
+	run_main(3, argv);
+}
+
+Test(argp, stats_socket_too_long_exits_2, .exit_code = 2, .init = cr_redirect_stderr)
+{
+	char path[200];
+	char *argv[] = { "scx_test", "--stats-socket", path, NULL };
+
+	memset(path, 'x', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	run_main(3, argv);
 }
 
 Test(argp, error_is_one_line_naming_the_option, .init = cr_redirect_stderr)

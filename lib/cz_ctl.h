@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The stats socket: what a running scheduler serves and czctl reads.
+ *
+ * The protocol is the one of scx_stats (sched-ext/scx, rust/scx_stats), so
+ * that existing scx clients can read controlzone schedulers: one JSON
+ * object per line in each direction.
+ *
+ *   {"req":"stats","args":{"target":"top"}} -> {"errno":0,"args":{"resp":{...}}}
+ *   {"req":"stats_meta"}                    -> {"errno":0,"args":{"resp":{...}}}
+ *   anything else                           -> {"errno":22,"args":{"resp":"why"}}
+ *
+ * This header is free of libbpf: czctl and the unit tests use it without
+ * BPF. lib/cz_ctl_proto.c holds the pure functions (decode, encode,
+ * metadata, output formats), lib/cz_ctl.c the server thread.
+ */
+#ifndef __CZ_CTL_H
+#define __CZ_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "cz_shared.h"
+
+struct json_object;
+
+/* Where scx_stats clients look by default. */
+#define CZ_CTL_DEFAULT_PATH	"/var/run/scx/root/stats"
+
+enum {
+	/* Longest request line accepted; a longer one ends the connection. */
+	CZ_CTL_LINE_MAX		= 64 * 1024,
+	/* Longest reply line a client accepts. */
+	CZ_CTL_REPLY_MAX	= 16 * 1024 * 1024,
+};
+
+/*
+ * One statistic of a scheduler, from its X-macro list. The same table
+ * drives the terminal line, --json, the socket's replies and stats_meta.
+ */
+struct cz_stat_desc {
+	const char		*key;
+	enum cz_stat_kind	kind;
+	const char		*desc;
+};
+
+/* Turns a scheduler's X-macro stats list into a descriptor table. */
+#define CZ_STAT_DESC(id, key, kind, desc) [id] = { key, kind, desc },
+
+/*
+ * A snapshot of the statistics: @vals (passed alongside) holds
+ * nr_stats * nr_cpus u64s, stat-major, as read from the per-CPU map.
+ */
+struct cz_stats_view {
+	const char			*sched;
+	const struct cz_stat_desc	*desc;
+	unsigned int			nr_stats;
+	unsigned int			nr_cpus;
+	double				uptime_s;
+	double				interval_s;
+	bool				total;
+};
+
+/* ---- requests ---- */
+
+enum cz_ctl_req_kind {
+	CZ_CTL_REQ_STATS,
+	CZ_CTL_REQ_STATS_META,
+};
+
+struct cz_ctl_req {
+	enum cz_ctl_req_kind	kind;
+};
+
+/*
+ * Decode one request line (without its '\n'). Returns 0, or the errno of
+ * the error reply (EINVAL: malformed or unknown, EMSGSIZE: too long) with
+ * @err saying why.
+ */
+int cz_ctl_decode(const char *line, size_t len, struct cz_ctl_req *req,
+		  char *err, size_t errlen);
+
+/* A request line ending in '\n' (malloc'd); @target NULL: no args. */
+char *cz_ctl_request(const char *req, const char *target);
+
+/* ---- replies ---- */
+
+/*
+ * A reply line ending in '\n' (malloc'd, length in *@len); takes over
+ * @resp. NULL only when out of memory.
+ */
+char *cz_ctl_reply(int err, struct json_object *resp, size_t *len);
+char *cz_ctl_error_reply(int err, const char *msg, size_t *len);
+
+/*
+ * Decode a reply line. Returns 0 with *@resp (the caller's reference), the
+ * server's errno (> 0) with its message in @err, or -1 if the line is not
+ * a reply.
+ */
+int cz_ctl_decode_reply(const char *line, size_t len, struct json_object **resp,
+			char *err, size_t errlen);
+
+/* stats' resp: counters as totals, gauges as values, per-CPU lists. */
+struct json_object *cz_ctl_stats_resp(const struct cz_stats_view *v,
+				      const u64 *vals);
+/* stats_meta's resp, from the same descriptor table. */
+struct json_object *cz_ctl_meta_resp(const char *sched,
+				     const struct cz_stat_desc *desc,
+				     unsigned int nr_stats);
+
+/*
+ * Where a server's answers come from. @stats runs on the server thread and
+ * returns 0 with a new resp object, or an errno with @err filled.
+ */
+struct cz_ctl_source {
+	struct json_object	*meta;		/* stats_meta's resp, borrowed */
+	int			(*stats)(void *ctx, struct json_object **resp,
+					 char *err, size_t errlen);
+	void			*ctx;
+};
+
+/* One request line in, one reply line out (malloc'd; NULL: no memory). */
+char *cz_ctl_handle(const struct cz_ctl_source *src, const char *line,
+		    size_t len, size_t *out_len);
+
+/* ---- what czctl prints ---- */
+
+/* One "key value" line per field of a stats resp. */
+int cz_ctl_print_text(FILE *f, struct json_object *resp);
+/* OpenMetrics text from a stats_meta resp and a stats resp. */
+int cz_ctl_print_openmetrics(FILE *f, struct json_object *meta,
+			     struct json_object *resp);
+
+/* ---- the server ---- */
+
+struct cz_ctl_server;
+
+/*
+ * Create the socket at @path (and its directory), replacing a stale one.
+ * Fails if a live server answers there, or @path is something else. Call
+ * before anything is attached: nothing is served until cz_ctl_server_start.
+ */
+int cz_ctl_server_open(struct cz_ctl_server **srv, const char *path,
+		       char *err, size_t errlen);
+/* Serve @src (copied; its meta must outlive the server) from a thread. */
+int cz_ctl_server_start(struct cz_ctl_server *srv,
+			const struct cz_ctl_source *src);
+/* Stop serving, close every connection, remove the socket file. */
+void cz_ctl_server_close(struct cz_ctl_server *srv);
+
+#endif /* __CZ_CTL_H */

@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The stats-socket protocol as pure functions: decoding requests, building
+ * replies and the metadata from a scheduler's descriptor table, and the
+ * formats czctl prints (text, OpenMetrics). No sockets and no libbpf, so
+ * the server in libcz, czctl and the unit tests share one implementation.
+ *
+ * Message shapes follow scx_stats (sched-ext/scx, rust/scx_stats):
+ * - request  {"req":NAME,"args":{...}}; "args" may be absent; for "stats",
+ *   args.target defaults to "top", the only target there is.
+ * - reply    {"errno":0,"args":{"resp":VALUE}}; on error errno is non-zero
+ *   and resp is a string saying why.
+ * - stats_meta's resp maps a struct name to {"name","desc","top":"true",
+ *   "user":{...},"fields":{NAME:{"datum"|"array":TYPE,"desc","user"}}},
+ *   TYPE one of u64, i64, float, string. Free-form attributes live in
+ *   "user" under keys starting with '_'. Ours: "_kind" (counter or gauge),
+ *   "_percpu_of" (the per-CPU list of another field), "_unit", "_om_name",
+ *   and "_om_prefix" on the struct, which scx's scxstats_to_openmetrics.py
+ *   also reads.
+ *
+ * Key choices:
+ * - json-c parses (strict, UTF-8 validated) and prints. A request must be
+ *   exactly one object on its line: trailing bytes, NULs, bad UTF-8 or
+ *   nesting deeper than json-c's default (32) are EINVAL replies.
+ * - Counters are totals since attach, gauges current values: rates are the
+ *   client's business, as with Prometheus.
+ * - OpenMetrics: counters are named FAMILY with samples FAMILY_total, as
+ *   that format requires; per-CPU statistics are one sample per CPU with a
+ *   cpu label, and no unlabelled sum (sum() gives it without double
+ *   counting).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "cz_ctl.h"
+
+enum {
+	TO_STRING = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+	ECHO_MAX = 64,		/* bytes of a client's string quoted back */
+};
+
+static bool str_is(struct json_object *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	/* Compare lengths too: "stats\u0000x" must not pass for "stats". */
+	return json_object_is_type(o, json_type_string) &&
+	       (size_t)json_object_get_string_len(o) == n &&
+	       !memcmp(json_object_get_string(o), s, n);
+}
+
+/* Exactly one JSON value spanning the whole line, or NULL and why. */
+static struct json_object *parse_line(const char *line, size_t len,
+				      char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	enum json_tokener_error e;
+
+	if (!len) {
+		snprintf(err, errlen, "empty line");
+		return NULL;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, line, len);
+	e = json_tokener_get_error(tok);
+	if (!o) {
+		snprintf(err, errlen, "malformed JSON: %s",
+			 e == json_tokener_continue ? "incomplete" :
+			 json_tokener_error_desc(e));
+	} else if (json_tokener_get_parse_end(tok) != len) {
+		/* e.g. a NUL, or a second value after the first */
+		snprintf(err, errlen, "malformed JSON: bytes after the value");
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+int cz_ctl_decode(const char *line, size_t len, struct cz_ctl_req *req,
+		  char *err, size_t errlen)
+{
+	struct json_object *o, *name, *args = NULL, *target;
+	int ret = EINVAL;
+
+	if (len > CZ_CTL_LINE_MAX) {
+		snprintf(err, errlen, "request longer than %d bytes", CZ_CTL_LINE_MAX);
+		return EMSGSIZE;
+	}
+	o = parse_line(line, len, err, errlen);
+	if (!o)
+		return EINVAL;
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(err, errlen, "a request must be a JSON object");
+		goto out;
+	}
+	if (!json_object_object_get_ex(o, "req", &name) ||
+	    !json_object_is_type(name, json_type_string)) {
+		snprintf(err, errlen, "a request needs \"req\", a string");
+		goto out;
+	}
+	/* Absent args are fine (scx_stats defaults them); null is not. */
+	if (json_object_object_get_ex(o, "args", &args) &&
+	    !json_object_is_type(args, json_type_object)) {
+		snprintf(err, errlen, "\"args\" must be an object");
+		goto out;
+	}
+
+	if (str_is(name, "stats")) {
+		req->kind = CZ_CTL_REQ_STATS;
+		if (args && json_object_object_get_ex(args, "target", &target) &&
+		    !str_is(target, "top")) {
+			if (json_object_is_type(target, json_type_string))
+				snprintf(err, errlen, "unknown stats target \"%.*s\" (there is only \"top\")",
+					 ECHO_MAX, json_object_get_string(target));
+			else
+				snprintf(err, errlen, "\"target\" must be a string");
+			goto out;
+		}
+	} else if (str_is(name, "stats_meta")) {
+		req->kind = CZ_CTL_REQ_STATS_META;
+	} else {
+		snprintf(err, errlen, "unknown request \"%.*s\" (known: stats, stats_meta)",
+			 ECHO_MAX, json_object_get_string(name));
+		goto out;
+	}
+	ret = 0;
+out:
+	json_object_put(o);
+	return ret;
+}
+
+/* @o as one line ending in '\n', malloc'd. */
+static char *to_line(struct json_object *o, size_t *len)
+{
+	const char *s;
+	size_t n;
+	char *line;
+
+	s = json_object_to_json_string_length(o, TO_STRING, &n);
+	if (!s)
+		return NULL;
+	line = malloc(n + 2);
+	if (!line)
+		return NULL;
+	memcpy(line, s, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	if (len)
+		*len = n + 1;
+	return line;
+}
+
+char *cz_ctl_request(const char *req, const char *target)
+{
+	struct json_object *o = json_object_new_object(), *args;
+	char *line = NULL;
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "req", json_object_new_string(req));
+	if (target) {
+		args = json_object_new_object();
+		json_object_object_add(args, "target", json_object_new_string(target));
+		json_object_object_add(o, "args", args);
+	}
+	line = to_line(o, NULL);
+	json_object_put(o);
+	return line;
+}
+
+char *cz_ctl_reply(int err, struct json_object *resp, size_t *len)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *args = json_object_new_object();
+	char *line = NULL;
+
+	if (!o || !args) {
+		json_object_put(o);
+		json_object_put(args);
+		json_object_put(resp);
+		return NULL;
+	}
+	json_object_object_add(o, "errno", json_object_new_int(err));
+	json_object_object_add(args, "resp", resp);
+	json_object_object_add(o, "args", args);
+	line = to_line(o, len);
+	json_object_put(o);
+	return line;
+}
+
+char *cz_ctl_error_reply(int err, const char *msg, size_t *len)
+{
+	return cz_ctl_reply(err, json_object_new_string(msg), len);
+}
+
+int cz_ctl_decode_reply(const char *line, size_t len, struct json_object **resp,
+			char *err, size_t errlen)
+{
+	struct json_object *o, *e, *args, *r = NULL;
+	int ret = -1;
+
+	*resp = NULL;
+	o = parse_line(line, len, err, errlen);
+	if (!o)
+		return -1;
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "errno", &e) ||
+	    !json_object_is_type(e, json_type_int) ||
+	    !json_object_object_get_ex(o, "args", &args) ||
+	    !json_object_is_type(args, json_type_object)) {
+		snprintf(err, errlen, "not a stats reply (no errno and args)");
+		goto out;
+	}
+	json_object_object_get_ex(args, "resp", &r);
+	ret = json_object_get_int(e);
+	if (ret) {
+		snprintf(err, errlen, "%s", json_object_is_type(r, json_type_string) ?
+			 json_object_get_string(r) : strerror(ret));
+		if (ret < 0)	/* keep -1 for "not a reply" */
+			ret = EIO;
+		goto out;
+	}
+	*resp = json_object_get(r);
+out:
+	json_object_put(o);
+	return ret;
+}
+
+struct json_object *cz_ctl_stats_resp(const struct cz_stats_view *v,
+				      const u64 *vals)
+{
+	struct json_object *o = json_object_new_object(), *list;
+	char num[32], key[128];
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "sched", json_object_new_string(v->sched));
+	/* Milliseconds are plenty, and keep the number short on the wire. */
+	snprintf(num, sizeof(num), "%.3f", v->uptime_s);
+	json_object_object_add(o, "uptime_s", json_object_new_double_s(v->uptime_s, num));
+
+	for (unsigned int i = 0; i < v->nr_stats; i++) {
+		const struct cz_stat_desc *d = &v->desc[i];
+		const u64 *row = &vals[(size_t)i * v->nr_cpus];
+		u64 sum = 0;
+
+		/* A gauge lives in CPU 0's slot, so the sum is its value. */
+		for (unsigned int c = 0; c < v->nr_cpus; c++)
+			sum += row[c];
+		json_object_object_add(o, d->key, json_object_new_uint64(sum));
+		if (d->kind != CZ_STAT_PERCPU)
+			continue;
+		list = json_object_new_array_ext(v->nr_cpus);
+		for (unsigned int c = 0; c < v->nr_cpus; c++)
+			json_object_array_add(list, json_object_new_uint64(row[c]));
+		snprintf(key, sizeof(key), "%s_percpu", d->key);
+		json_object_object_add(o, key, list);
+	}
+	return o;
+}
+
+/* One field of stats_meta; @user_kv: NULL-terminated key, value pairs. */
+static void meta_field(struct json_object *fields, const char *name,
+		       const char *shape, const char *type, const char *desc,
+		       const char *const *user_kv)
+{
+	struct json_object *f = json_object_new_object(), *user;
+
+	json_object_object_add(f, shape, json_object_new_string(type));
+	json_object_object_add(f, "desc", json_object_new_string(desc));
+	if (user_kv && user_kv[0]) {
+		user = json_object_new_object();
+		for (; user_kv[0]; user_kv += 2)
+			json_object_object_add(user, user_kv[0],
+					       json_object_new_string(user_kv[1]));
+		json_object_object_add(f, "user", user);
+	}
+	json_object_object_add(fields, name, f);
+}
+
+struct json_object *cz_ctl_meta_resp(const char *sched,
+				     const struct cz_stat_desc *desc,
+				     unsigned int nr_stats)
+{
+	struct json_object *top = json_object_new_object();
+	struct json_object *st = json_object_new_object();
+	struct json_object *fields = json_object_new_object();
+	struct json_object *user = json_object_new_object();
+	char buf[256], key[128];
+
+	if (!top || !st || !fields || !user) {
+		json_object_put(top);
+		json_object_put(st);
+		json_object_put(fields);
+		json_object_put(user);
+		return NULL;
+	}
+	json_object_object_add(st, "name", json_object_new_string(sched));
+	snprintf(buf, sizeof(buf), "scx_%s statistics", sched);
+	json_object_object_add(st, "desc", json_object_new_string(buf));
+	/* scx_stats marks the top-level struct with the string "true". */
+	json_object_object_add(st, "top", json_object_new_string("true"));
+	snprintf(buf, sizeof(buf), "scx_%s_", sched);
+	json_object_object_add(user, "_om_prefix", json_object_new_string(buf));
+	json_object_object_add(st, "user", user);
+
+	meta_field(fields, "sched", "datum", "string",
+		   "scheduler (sched_ext ops) name", NULL);
+	meta_field(fields, "uptime_s", "datum", "float",
+		   "seconds since the scheduler attached",
+		   (const char *const[]){ "_kind", "gauge", "_unit", "seconds",
+					  "_om_name", "uptime_seconds", NULL });
+	for (unsigned int i = 0; i < nr_stats; i++) {
+		const struct cz_stat_desc *d = &desc[i];
+		const char *kind = d->kind == CZ_STAT_GAUGE ? "gauge" : "counter";
+
+		meta_field(fields, d->key, "datum", "u64", d->desc,
+			   (const char *const[]){ "_kind", kind, NULL });
+		if (d->kind != CZ_STAT_PERCPU)
+			continue;
+		snprintf(key, sizeof(key), "%s_percpu", d->key);
+		snprintf(buf, sizeof(buf), "%s (per CPU)", d->desc);
+		meta_field(fields, key, "array", "u64", buf,
+			   (const char *const[]){ "_kind", kind,
+						  "_percpu_of", d->key, NULL });
+	}
+	json_object_object_add(st, "fields", fields);
+	json_object_object_add(top, sched, st);
+	return top;
+}
+
+char *cz_ctl_handle(const struct cz_ctl_source *src, const char *line,
+		    size_t len, size_t *out_len)
+{
+	struct cz_ctl_req req;
+	struct json_object *resp = NULL;
+	char err[256];
+	int ret;
+
+	ret = cz_ctl_decode(line, len, &req, err, sizeof(err));
+	if (ret)
+		return cz_ctl_error_reply(ret, err, out_len);
+
+	if (req.kind == CZ_CTL_REQ_STATS_META)
+		return cz_ctl_reply(0, json_object_get(src->meta), out_len);
+
+	err[0] = '\0';
+	ret = src->stats(src->ctx, &resp, err, sizeof(err));
+	if (ret)
+		return cz_ctl_error_reply(ret, err[0] ? err : strerror(ret), out_len);
+	return cz_ctl_reply(0, resp, out_len);
+}
+
+/* ---- output formats ---- */
+
+/* A number or string as text; other values as JSON. */
+static const char *value_text(struct json_object *v, char *buf, size_t len)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		/* json-c keeps u64 values above INT64_MAX apart from int64 ones. */
+		if (json_object_get_int64(v) < 0)
+			snprintf(buf, len, "%lld", (long long)json_object_get_int64(v));
+		else
+			snprintf(buf, len, "%llu",
+				 (unsigned long long)json_object_get_uint64(v));
+		return buf;
+	case json_type_double:
+		snprintf(buf, len, "%.15g", json_object_get_double(v));
+		return buf;
+	case json_type_string:
+		return json_object_get_string(v);
+	default:
+		return json_object_to_json_string_ext(v, TO_STRING);
+	}
+}
+
+int cz_ctl_print_text(FILE *f, struct json_object *resp)
+{
+	int width = 0;
+	char buf[64];
+
+	if (!json_object_is_type(resp, json_type_object))
+		return -1;
+	json_object_object_foreach(resp, k0, v0) {
+		(void)v0;
+		if ((int)strlen(k0) > width)
+			width = strlen(k0);
+	}
+	json_object_object_foreach(resp, k, v) {
+		fprintf(f, "%-*s", width, k);
+		if (json_object_is_type(v, json_type_array)) {
+			for (size_t i = 0; i < json_object_array_length(v); i++)
+				fprintf(f, " %s", value_text(json_object_array_get_idx(v, i),
+							     buf, sizeof(buf)));
+		} else {
+			fprintf(f, " %s", value_text(v, buf, sizeof(buf)));
+		}
+		fputc('\n', f);
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+static const char *user_attr(struct json_object *o, const char *key)
+{
+	struct json_object *user, *v;
+
+	if (!json_object_object_get_ex(o, "user", &user) ||
+	    !json_object_object_get_ex(user, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The struct marked "top", or the only one. */
+static struct json_object *top_struct(struct json_object *meta)
+{
+	struct json_object *found = NULL, *t;
+	int n = 0;
+
+	if (!json_object_is_type(meta, json_type_object))
+		return NULL;
+	json_object_object_foreach(meta, k, st) {
+		(void)k;
+		if (json_object_object_get_ex(st, "top", &t))
+			return st;
+		found = st;
+		n++;
+	}
+	return n == 1 ? found : NULL;
+}
+
+/* Metric names are [a-zA-Z_:][a-zA-Z0-9_:]*; anything else becomes '_'. */
+static void om_name(char *out, size_t len, const char *prefix, const char *name)
+{
+	size_t i;
+
+	snprintf(out, len, "%s%s", prefix, name);
+	for (i = 0; out[i]; i++) {
+		char c = out[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      c == '_' || c == ':' || (i && c >= '0' && c <= '9')))
+			out[i] = '_';
+	}
+}
+
+/* HELP text escapes backslash, newline and double quote. */
+static void om_help(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else if (*s == '"')
+			fputs("\\\"", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static bool is_number(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_int) ||
+	       json_object_is_type(v, json_type_double);
+}
+
+/* The per-CPU list that belongs to field @name, if the reply has it. */
+static struct json_object *percpu_list(struct json_object *fields,
+				       struct json_object *resp, const char *name)
+{
+	struct json_object *list;
+
+	json_object_object_foreach(fields, k, field) {
+		const char *of = user_attr(field, "_percpu_of");
+
+		if (of && !strcmp(of, name) &&
+		    json_object_object_get_ex(resp, k, &list) &&
+		    json_object_is_type(list, json_type_array))
+			return list;
+	}
+	return NULL;
+}
+
+int cz_ctl_print_openmetrics(FILE *f, struct json_object *meta,
+			     struct json_object *resp)
+{
+	struct json_object *st = top_struct(meta), *fields, *type, *val, *desc, *list;
+	const char *prefix;
+	char name[256], buf[64];
+
+	if (!st || !json_object_object_get_ex(st, "fields", &fields) ||
+	    !json_object_is_type(fields, json_type_object) ||
+	    !json_object_is_type(resp, json_type_object))
+		return -1;
+	prefix = user_attr(st, "_om_prefix");
+	if (!prefix)
+		prefix = "scx_";
+
+	json_object_object_foreach(fields, fname, field) {
+		const char *kind = user_attr(field, "_kind");
+		const char *unit = user_attr(field, "_unit");
+		const char *alias = user_attr(field, "_om_name");
+		bool counter = kind && !strcmp(kind, "counter");
+		const char *suffix = counter ? "_total" : "";
+
+		/* Only numeric scalars; per-CPU lists go with their total. */
+		if (!json_object_object_get_ex(field, "datum", &type) ||
+		    !(str_is(type, "u64") || str_is(type, "i64") ||
+		      str_is(type, "float")) ||
+		    !json_object_object_get_ex(resp, fname, &val) || !is_number(val))
+			continue;
+
+		om_name(name, sizeof(name), prefix, alias ? alias : fname);
+		fprintf(f, "# HELP %s ", name);
+		om_help(f, json_object_object_get_ex(field, "desc", &desc) &&
+			json_object_is_type(desc, json_type_string) ?
+			json_object_get_string(desc) : "");
+		fprintf(f, "\n# TYPE %s %s\n", name, counter ? "counter" : "gauge");
+		if (unit)
+			fprintf(f, "# UNIT %s %s\n", name, unit);
+
+		list = percpu_list(fields, resp, fname);
+		if (!list) {
+			fprintf(f, "%s%s %s\n", name, suffix,
+				value_text(val, buf, sizeof(buf)));
+			continue;
+		}
+		for (size_t c = 0; c < json_object_array_length(list); c++) {
+			struct json_object *v = json_object_array_get_idx(list, c);
+
+			if (is_number(v))
+				fprintf(f, "%s%s{cpu=\"%zu\"} %s\n", name, suffix, c,
+					value_text(v, buf, sizeof(buf)));
+		}
+	}
+	fputs("# EOF\n", f);
+	return ferror(f) ? -1 : 0;
+}

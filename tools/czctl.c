@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * czctl: observe a running scheduler from the command line.
+ *
+ *   czctl stats [--json|--openmetrics] [--follow SECS] [--socket PATH]
+ *   czctl status [--socket PATH]
+ *
+ * It is a client of the stats socket every controlzone scheduler serves
+ * (lib/cz_ctl.h, the scx_stats protocol), so it also reads scx's own Rust
+ * schedulers, and of /sys/kernel/sched_ext.
+ *
+ * Key choices:
+ * - The protocol and the output formats come from libczctl, the code the
+ *   server uses, so the two cannot drift apart; czctl does not link libbpf.
+ * - Every error is one line on stderr and a documented exit code (below);
+ *   a socket that is missing, stale (nothing listening) or not ours to
+ *   open is told apart, because each needs a different fix.
+ * - Requests and replies time out after TIMEOUT_S: a wedged server must not
+ *   hang a monitoring script.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <json-c/json.h>
+#include "cz_ctl.h"
+
+#ifndef CZ_VERSION
+#define CZ_VERSION "unknown"
+#endif
+
+#define SCX_SYSFS	"/sys/kernel/sched_ext"
+
+enum {
+	EXIT_OK		= 0,
+	EXIT_FAIL	= 1,	/* nothing running, no or stale socket, no reply */
+	EXIT_USAGE	= 2,
+	EXIT_NO_SCX	= 3,	/* the kernel has no sched_ext */
+	TIMEOUT_S	= 5,
+	OPT_SOCKET	= 0x100,
+	OPT_JSON,
+	OPT_OPENMETRICS,
+	OPT_FOLLOW,
+};
+
+static const char usage_text[] =
+"usage: czctl [--help] [--version] COMMAND [OPTIONS]\n"
+"\n"
+"Observe a running sched_ext scheduler through its stats socket.\n"
+"\n"
+"Commands:\n"
+"  stats [--json|--openmetrics] [--follow SECS] [--socket PATH]\n"
+"      The scheduler's statistics: counters are totals since it attached,\n"
+"      gauges current values. Default: one \"key value\" line each;\n"
+"      --json: the reply's JSON object on one line; --openmetrics:\n"
+"      OpenMetrics text (for node_exporter's textfile collector);\n"
+"      --follow: again every SECS seconds until interrupted.\n"
+"  status [--socket PATH]\n"
+"      sched_ext's state, the running scheduler, and its uptime if its\n"
+"      stats socket answers.\n"
+"\n"
+"Options:\n"
+"  --socket PATH   the stats socket (default " CZ_CTL_DEFAULT_PATH ")\n"
+"\n"
+"Exit codes: 0 success; 1 failure (nothing running, no socket or a stale\n"
+"one, no reply); 2 bad usage; 3 the kernel has no sched_ext.\n";
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("czctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("czctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see czctl --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+static bool have_sched_ext(void)
+{
+	return !access(SCX_SYSFS "/state", F_OK);
+}
+
+static int read_line_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char *nl;
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, len, f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return 0;
+}
+
+/* ---- the connection ---- */
+
+struct conn {
+	int	fd;
+	char	*buf;		/* received, not yet returned */
+	size_t	len;
+	size_t	cap;
+};
+
+/* Why connecting failed, as one line, and the exit code that goes with it. */
+static int connect_error(const char *path, int err, char *msg, size_t len)
+{
+	switch (err) {
+	case ENOENT:
+		if (!have_sched_ext()) {
+			snprintf(msg, len, "this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)");
+			return EXIT_NO_SCX;
+		}
+		snprintf(msg, len, "no stats socket at %s: no scheduler is running, or it uses --stats-socket", path);
+		return EXIT_FAIL;
+	case ECONNREFUSED:
+		snprintf(msg, len, "stale stats socket %s: nothing listens (the scheduler that made it is gone)", path);
+		return EXIT_FAIL;
+	case EACCES:
+	case EPERM:
+		snprintf(msg, len, "%s: permission denied (the socket is root's: run as root)", path);
+		return EXIT_FAIL;
+	default:
+		snprintf(msg, len, "%s: %s", path, strerror(err));
+		return EXIT_FAIL;
+	}
+}
+
+/* 0, or an exit code with @msg filled. */
+static int conn_open(struct conn *c, const char *path, char *msg, size_t len)
+{
+	struct timeval tv = { .tv_sec = TIMEOUT_S };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(msg, len, "%s: socket path too long", path);
+		return EXIT_FAIL;
+	}
+	strcpy(sa.sun_path, path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		snprintf(msg, len, "socket: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = errno;
+		close(c->fd);
+		c->fd = -1;
+		return connect_error(path, err, msg, len);
+	}
+	return 0;
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	c->fd = -1;
+	c->buf = NULL;
+}
+
+/*
+ * Send @req, read one reply line. Returns 0 with *@resp, the server's
+ * errno (> 0) with its message, or -1 with @msg saying what broke.
+ */
+static int conn_request(struct conn *c, const char *req, const char *target,
+			struct json_object **resp, char *msg, size_t len)
+{
+	char *line = cz_ctl_request(req, target), *nl;
+	size_t n = line ? strlen(line) : 0, off = 0;
+	int ret;
+
+	*resp = NULL;
+	if (!line) {
+		snprintf(msg, len, "out of memory");
+		return -1;
+	}
+	while (off < n) {
+		ssize_t w = send(c->fd, line + off, n - off, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR && !interrupted)
+			continue;
+		if (w <= 0) {
+			snprintf(msg, len, "sending the request failed: %s",
+				 errno == EAGAIN ? "timed out" : strerror(errno));
+			free(line);
+			return -1;
+		}
+		off += w;
+	}
+	free(line);
+
+	while (!(nl = c->len ? memchr(c->buf, '\n', c->len) : NULL)) {
+		ssize_t r;
+
+		if (c->len == c->cap) {
+			char *p;
+
+			if (c->cap >= CZ_CTL_REPLY_MAX) {
+				snprintf(msg, len, "reply longer than %d bytes", CZ_CTL_REPLY_MAX);
+				return -1;
+			}
+			p = realloc(c->buf, c->cap ? c->cap * 2 : 16384);
+			if (!p) {
+				snprintf(msg, len, "out of memory");
+				return -1;
+			}
+			c->buf = p;
+			c->cap = c->cap ? c->cap * 2 : 16384;
+		}
+		r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+		if (r < 0 && errno == EINTR && !interrupted)
+			continue;
+		if (r == 0) {
+			snprintf(msg, len, "the server closed the connection (the scheduler exited?)");
+			return -1;
+		}
+		if (r < 0) {
+			snprintf(msg, len, "no reply: %s",
+				 errno == EAGAIN ? "timed out" : strerror(errno));
+			return -1;
+		}
+		c->len += r;
+	}
+	ret = cz_ctl_decode_reply(c->buf, nl - c->buf, resp, msg, len);
+	c->len -= nl + 1 - c->buf;
+	memmove(c->buf, nl + 1, c->len);
+	return ret;
+}
+
+/* ---- commands ---- */
+
+enum format { FMT_TEXT, FMT_JSON, FMT_OPENMETRICS };
+
+static const struct option socket_only[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
+static const struct option stats_options[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "openmetrics", no_argument, NULL, OPT_OPENMETRICS },
+	{ "follow", required_argument, NULL, OPT_FOLLOW },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
+/* getopt's '?' and ':' as one usage line. */
+static int bad_option(char **argv, int opt)
+{
+	const char *what = argv[optind - 1];
+
+	if (opt == ':')
+		return usage_error("option %s needs a value", what);
+	if (optopt && optopt < 0x100)
+		return usage_error("unknown option -%c", optopt);
+	return usage_error("unknown option %s", what);
+}
+
+static int parse_secs(const char *arg, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < 0.01 || v > 86400)
+		return usage_error("--follow: '%s' is not a number of seconds in [0.01, 86400]", arg);
+	*out = v;
+	return 0;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
+
+	/* SIGINT cuts this short: that ends --follow. */
+	nanosleep(&ts, NULL);
+}
+
+static int print_stats(enum format fmt, struct json_object *meta,
+		       struct json_object *resp)
+{
+	switch (fmt) {
+	case FMT_JSON:
+		puts(json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN |
+						    JSON_C_TO_STRING_NOSLASHESCAPE));
+		return 0;
+	case FMT_OPENMETRICS:
+		return cz_ctl_print_openmetrics(stdout, meta, resp);
+	default:
+		return cz_ctl_print_text(stdout, resp);
+	}
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	const char *path = CZ_CTL_DEFAULT_PATH;
+	enum format fmt = FMT_TEXT;
+	struct json_object *meta = NULL, *resp;
+	double follow = 0;
+	bool format_set = false;
+	struct conn c;
+	char msg[512];
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, ":h", stats_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_SOCKET:
+			path = optarg;
+			break;
+		case OPT_JSON:
+		case OPT_OPENMETRICS:
+			if (format_set)
+				return usage_error("--json and --openmetrics exclude each other");
+			format_set = true;
+			fmt = opt == OPT_JSON ? FMT_JSON : FMT_OPENMETRICS;
+			break;
+		case OPT_FOLLOW:
+			if (parse_secs(optarg, &follow))
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return bad_option(argv, opt);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+
+	if (follow) {
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		/* SIGINT/SIGTERM end --follow, with status 0. */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	ret = conn_open(&c, path, msg, sizeof(msg));
+	if (ret) {
+		say("%s", msg);
+		return ret;
+	}
+	/* The metadata says which fields are counters, and describes them. */
+	if (fmt == FMT_OPENMETRICS &&
+	    conn_request(&c, "stats_meta", NULL, &meta, msg, sizeof(msg))) {
+		say("stats_meta: %s", msg);
+		conn_close(&c);
+		return EXIT_FAIL;
+	}
+	for (;;) {
+		ret = conn_request(&c, "stats", "top", &resp, msg, sizeof(msg));
+		if (interrupted)
+			break;
+		if (ret == EAGAIN && follow) {
+			/* Restarting (e.g. after CPU hotplug): try next time. */
+			say("stats: %s", msg);
+		} else if (ret) {
+			say("stats: %s", msg);
+			ret = EXIT_FAIL;
+			break;
+		} else {
+			ret = print_stats(fmt, meta, resp);
+			json_object_put(resp);
+			if (ret) {
+				say("the reply does not have the expected shape");
+				ret = EXIT_FAIL;
+				break;
+			}
+			if (fmt == FMT_TEXT && follow)
+				putchar('\n');
+		}
+		if (fflush(stdout) || !follow)
+			break;
+		sleep_s(follow);
+		if (interrupted)
+			break;
+	}
+	/* Interrupting --follow is how it ends: not an error. */
+	if (interrupted)
+		ret = EXIT_OK;
+	json_object_put(meta);
+	conn_close(&c);
+	if (ferror(stdout)) {
+		say("writing the output failed");
+		return EXIT_FAIL;
+	}
+	return ret;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	const char *path = CZ_CTL_DEFAULT_PATH;
+	struct json_object *resp, *up;
+	char state[64], ops[128], msg[512];
+	struct conn c;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":h", socket_only, NULL)) != -1) {
+		switch (opt) {
+		case OPT_SOCKET:
+			path = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return bad_option(argv, opt);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+
+	if (read_line_file(SCX_SYSFS "/state", state, sizeof(state))) {
+		say("this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)");
+		return EXIT_NO_SCX;
+	}
+	printf("sched_ext  %s\n", state);
+	if (!read_line_file(SCX_SYSFS "/root/ops", ops, sizeof(ops)) && ops[0])
+		printf("ops        %s\n", ops);
+
+	if (conn_open(&c, path, msg, sizeof(msg))) {
+		printf("stats      %s\n", msg);
+		return EXIT_OK;
+	}
+	if (conn_request(&c, "stats", "top", &resp, msg, sizeof(msg))) {
+		printf("stats      %s: %s\n", path, msg);
+	} else {
+		printf("stats      %s\n", path);
+		/* scx's own schedulers have no uptime_s: say nothing then. */
+		if (json_object_object_get_ex(resp, "uptime_s", &up) &&
+		    (json_object_is_type(up, json_type_double) ||
+		     json_object_is_type(up, json_type_int)))
+			printf("uptime_s   %.1f\n", json_object_get_double(up));
+		json_object_put(resp);
+	}
+	conn_close(&c);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	opterr = 0;
+	if (argc < 2)
+		return usage_error("no command given");
+	cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version")) {
+		puts("czctl (controlzone " CZ_VERSION ")");
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		return usage_error("unknown option %s", cmd);
+	return usage_error("unknown command '%s'", cmd);
+}
