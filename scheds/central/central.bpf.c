@@ -5,25 +5,31 @@
  * Policy
  * - Runnable tasks wait in one vtime-ordered queue: weighted fairness, a
  *   task is charged runtime * 100 / weight, and a sleeper's credit is capped
- *   at one slice. Every enqueue kicks the central CPU (--central-cpu).
- * - The central CPU walks that queue in vtime order and hands each task to
- *   a worker CPU that asked for work, preferring the CPU it last ran on,
- *   then kicks the worker. Workers run what they are given with an infinite
- *   slice, so that under nohz_full they can run without a tick.
+ *   at one slice.
+ * - The central CPU (--central-cpu) walks that queue in vtime order and
+ *   hands each task to a worker CPU that asked for work, preferring the CPU
+ *   it last ran on. Workers run what they are given with an infinite slice,
+ *   so that under nohz_full they can run without a tick.
+ * - A worker asks when it has nothing to run, and also when it starts the
+ *   last task of its local queue while tasks wait: the central CPU then
+ *   queues the next task behind the running one without waking the worker,
+ *   which runs it as soon as its current task sleeps. The round trip to the
+ *   central CPU overlaps useful work instead of idling the worker. Idle
+ *   workers are served before workers that asked ahead.
  * - A BPF timer on the central CPU preempts workers that have run longer
- *   than the slice (--slice-us) while other tasks wait.
+ *   than the slice (--slice-us) while tasks wait, centrally or behind them.
  * - A waking task that is owed CPU time (its vtime trails the system's by
- *   more than a quarter slice) is not made to wait for a slice to expire:
- *   the central CPU places it on the CPU of a task that has run for at
- *   least an eighth of a slice and is furthest ahead in vtime, preempting
- *   it at once. Short-running tasks are never preempted this way, so
- *   message-passing loads keep their batching.
- * - The central CPU is kicked only when a decision is possible: a worker
- *   asked for work, or a waking task is owed CPU time.
- * - With nothing left to place, the central CPU runs the next queued task
- *   itself, with a finite slice; the next enqueue preempts it to decide.
+ *   more than a quarter slice) and finds no idle worker is not made to wait
+ *   for a slice to expire: the central CPU puts it at the head of the CPU
+ *   running the longest CPU burst, preempting that task at once, if it is a
+ *   hog (it ran an eighth of a slice without sleeping). Not while more tasks
+ *   wait than there are workers: every task waits then, and reordering them
+ *   would only add context switches and IPI round trips (it halves
+ *   hackbench throughput).
  * - Per-CPU kthreads go straight to the head of their own CPU's local queue:
- *   they can run nowhere else and must never wait behind a hog.
+ *   they can run nowhere else and must never wait behind a hog. Other tasks
+ *   that may run only on the central CPU run there, with a finite slice; the
+ *   central CPU runs nothing else.
  *
  * Limits: a decision costs an IPI round trip (waker -> central -> worker),
  * and one CPU deciding scales to tens of CPUs, not hundreds. The timer is
@@ -40,9 +46,12 @@ enum {
 	NSEC_PER_USEC		= 1000ULL,
 	NSEC_PER_MSEC		= 1000 * NSEC_PER_USEC,
 	CENTRAL_DSQ		= 0,	/* the one queue every task waits in */
+	HUNGRY_NONE		= 0,
+	HUNGRY_NEXT		= 1,	/* running, nothing queued behind it */
+	HUNGRY_IDLE		= 2,	/* nothing to run at all */
 	TIMER_TICKS_PER_SLICE	= 4,	/* slice expiry is enforced to 1/4 */
-	WAKE_GRAN_DIV		= 4,	/* wakeup preemption gap: slice / 4 */
-	VICTIM_MIN_RUN_DIV	= 8,	/* preemptible after slice / 8 */
+	WAKE_GRAN_DIV		= 4,	/* owed CPU: trails by slice / 4 */
+	VICTIM_MIN_RUN_DIV	= 8,	/* a hog: ran slice / 8 without sleeping */
 	MAX_PLACE_SCAN		= 64,	/* queued tasks looked at per decision */
 	CLOCK_MONOTONIC		= 1,
 	EINVAL			= 22,
@@ -61,10 +70,10 @@ u64 timer_flags = BPF_F_TIMER_CPU_PIN;
 /* What the central CPU knows about each CPU; written by that CPU. */
 struct cpu_ctx {
 	u64	started_at;	/* start of the current task; 0: none */
-	u64	curr_vtime;	/* the current task's vtime at its start */
-	u32	curr_weight;
+	u64	curr_burst;	/* its CPU time since it last woke, at its start */
 	bool	preemptible;	/* the current task is not a per-CPU kthread */
-	u32	hungry;		/* has nothing to run and asked for work */
+	bool	claimed;	/* a waking task is on its way to preempt it */
+	u32	hungry;		/* HUNGRY_*: asked the central CPU for work */
 };
 
 /* Workers with hungry set; lets enqueue skip kicks nobody can act on. */
@@ -73,6 +82,7 @@ static s32 nr_hungry;
 static struct cpu_ctx cpu_ctxs[CZ_MAX_CPUS];
 
 struct task_ctx {
+	u64	burst;		/* CPU time since it last woke */
 	bool	woken;		/* queued by a wakeup, not a preemption */
 };
 
@@ -106,15 +116,20 @@ static __always_inline bool is_worker(s32 cpu)
 	return cpu != central_cpu;
 }
 
-static void set_hungry(struct cpu_ctx *c)
+/* Only the CPU itself sets or raises its hunger; the central CPU clears it. */
+static void set_hungry(struct cpu_ctx *c, u32 level)
 {
-	if (__sync_val_compare_and_swap(&c->hungry, 0, 1) == 0)
+	u32 old = __sync_lock_test_and_set(&c->hungry, level);
+
+	if (old == HUNGRY_NONE)
 		__sync_fetch_and_add(&nr_hungry, 1);
 }
 
 static void clear_hungry(struct cpu_ctx *c)
 {
-	if (__sync_val_compare_and_swap(&c->hungry, 1, 0) == 1)
+	u32 old = __sync_lock_test_and_set(&c->hungry, HUNGRY_NONE);
+
+	if (old != HUNGRY_NONE)
 		__sync_fetch_and_sub(&nr_hungry, 1);
 }
 
@@ -140,14 +155,6 @@ static bool owed_cpu(const struct task_struct *p, u64 vtime)
 	return cz_vtime_before(vtime + slice_ns / WAKE_GRAN_DIV, vtime_now);
 }
 
-/* vtime of the task running on @c now, charging what it ran so far. */
-static u64 running_vtime(const struct cpu_ctx *c, u64 now)
-{
-	u32 weight = c->curr_weight ?: 100;
-
-	return c->curr_vtime + (now - c->started_at) * 100 / weight;
-}
-
 s32 BPF_STRUCT_OPS(central_select_cpu, struct task_struct *p, s32 prev_cpu,
 		   u64 wake_flags)
 {
@@ -169,8 +176,11 @@ void BPF_STRUCT_OPS(central_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	if (tctx)
+	if (tctx) {
 		tctx->woken = woken;
+		if (woken)
+			tctx->burst = 0;
+	}
 
 	vtime = credited_vtime(p);
 	scx_bpf_dsq_insert_vtime(p, CENTRAL_DSQ, slice_ns, vtime, enq_flags);
@@ -185,78 +195,112 @@ void BPF_STRUCT_OPS(central_enqueue, struct task_struct *p, u64 enq_flags)
 		kick_central();
 }
 
-/* A worker that asked for work and may run @p; its last CPU first. */
-static s32 pick_hungry_cpu(struct task_struct *p)
+static __noinline bool hungry_for(s32 cpu, struct task_struct *p, u32 level)
+{
+	struct cpu_ctx *c = cpu_ctx(cpu);
+
+	return c && c->hungry == level && is_worker(cpu) &&
+	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+}
+
+/* A worker that asked for work at @level and may run @p; its last CPU first. */
+static s32 pick_hungry_cpu(struct task_struct *p, u32 level)
 {
 	s32 prev = scx_bpf_task_cpu(p);
-	struct cpu_ctx *c = cpu_ctx(prev);
 	s32 cpu;
 
-	if (c && c->hungry && is_worker(prev) &&
-	    bpf_cpumask_test_cpu(prev, p->cpus_ptr))
+	if (hungry_for(prev, p, level))
 		return prev;
-
 	bpf_for(cpu, 0, nr_cpus) {
-		c = cpu_ctx(cpu);
-		if (c && c->hungry && is_worker(cpu) &&
-		    bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		if (hungry_for(cpu, p, level))
 			return cpu;
 	}
 	return -1;
 }
 
+/* Too many tasks wait for reordering them to be worth a preemption. */
+static bool overloaded(void)
+{
+	return scx_bpf_dsq_nr_queued(CENTRAL_DSQ) > nr_cpus - 1;
+}
+
+/* CPU time the task running on @c has used since it last woke. */
+static u64 running_burst(const struct cpu_ctx *c, u64 now)
+{
+	return c->curr_burst + (now - c->started_at);
+}
+
 /*
- * For a waking task owed CPU time: the worker whose current task is furthest
- * ahead of it in vtime, if by more than the wakeup granularity.
+ * For a waking task owed CPU time: the worker running the longest CPU burst,
+ * if that task is a hog (it has run slice / VICTIM_MIN_RUN_DIV without
+ * sleeping). How long it has run since it was last placed does not matter:
+ * a hog put back on a CPU a moment ago is still a hog.
  */
 static s32 pick_victim_cpu(struct task_struct *p, u64 now)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	u64 best_gap = slice_ns / WAKE_GRAN_DIV;
+	u64 best = slice_ns / VICTIM_MIN_RUN_DIV;
 	s32 cpu, victim = -1;
 
-	if (!tctx || !tctx->woken || !owed_cpu(p, p->scx.dsq_vtime))
+	if (!tctx || !tctx->woken || !owed_cpu(p, p->scx.dsq_vtime) ||
+	    overloaded())
 		return -1;
 
 	bpf_for(cpu, 0, nr_cpus) {
 		struct cpu_ctx *c = cpu_ctx(cpu);
-		s64 gap;
+		u64 burst;
 
 		if (!c || !is_worker(cpu) || !c->started_at || !c->preemptible ||
-		    now - c->started_at < slice_ns / VICTIM_MIN_RUN_DIV ||
-		    !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		    c->claimed || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 			continue;
-		gap = running_vtime(c, now) - p->scx.dsq_vtime;
-		if (gap > (s64)best_gap) {
-			best_gap = gap;
+		burst = running_burst(c, now);
+		if (burst >= best) {
+			best = burst;
 			victim = cpu;
 		}
 	}
 	return victim;
 }
 
-/* Move @p from the central queue to @cpu's local queue and wake @cpu. */
+/*
+ * Move @p from the central queue to @cpu's local queue and make sure @cpu
+ * gets to it: preempting its current task, waking it if it is idle, or, if
+ * it asked for a next task, not at all (it runs @p when its current task
+ * stops).
+ */
 static bool place(struct bpf_iter_scx_dsq *it, struct task_struct *p, s32 cpu,
 		  bool preempt)
 {
 	struct cpu_ctx *c = cpu_ctx(cpu);
+	u32 hungry;
 
 	if (!c)
 		return false;
+	hungry = c->hungry;
 	/* Workers run tickless; the central CPU's own tasks get a slice. */
 	scx_bpf_dsq_move_set_slice(it, is_worker(cpu) ? SCX_SLICE_INF : slice_ns);
-	if (!scx_bpf_dsq_move(it, p, SCX_DSQ_LOCAL_ON | cpu, 0)) {
+	if (!scx_bpf_dsq_move(it, p, SCX_DSQ_LOCAL_ON | cpu,
+			      preempt ? SCX_ENQ_HEAD : 0)) {
 		cz_stat_inc(ST_MOVE_FAILED);
 		return false;
 	}
-	/* Taken: neither asking for work nor preemptible by the next task. */
 	clear_hungry(c);
-	c->started_at = 0;
 	cz_stat_inc(ST_DISPATCH);
+	if (!is_worker(cpu))
+		return true;
 
-	if (is_worker(cpu)) {
-		scx_bpf_kick_cpu(cpu, preempt ? SCX_KICK_PREEMPT : 0);
-		cz_stat_inc(preempt ? ST_WAKE_PREEMPT : ST_KICK);
+	if (preempt) {
+		/* Not preemptible again by the next waking task. */
+		c->claimed = true;
+		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+		cz_stat_inc(ST_WAKE_PREEMPT);
+	} else if (hungry == HUNGRY_IDLE) {
+		scx_bpf_kick_cpu(cpu, 0);
+		cz_stat_inc(ST_KICK);
+	} else {
+		/* Asked ahead; kick only if it went idle meanwhile. */
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		cz_stat_inc(ST_QUEUED_NEXT);
 	}
 	return true;
 }
@@ -280,14 +324,19 @@ static void decide(void)
 			place(CZ_DSQ_ITER, p, central_cpu, false);
 			continue;
 		}
-		cpu = pick_hungry_cpu(p);
+		cpu = pick_hungry_cpu(p, HUNGRY_IDLE);
 		if (cpu >= 0) {
 			place(CZ_DSQ_ITER, p, cpu, false);
 			continue;
 		}
 		cpu = pick_victim_cpu(p, now);
-		if (cpu >= 0)
+		if (cpu >= 0) {
 			place(CZ_DSQ_ITER, p, cpu, true);
+			continue;
+		}
+		cpu = pick_hungry_cpu(p, HUNGRY_NEXT);
+		if (cpu >= 0)
+			place(CZ_DSQ_ITER, p, cpu, false);
 	}
 
 	cz_stat_set(ST_QUEUED, scx_bpf_dsq_nr_queued(CENTRAL_DSQ));
@@ -305,23 +354,43 @@ void BPF_STRUCT_OPS(central_dispatch, s32 cpu, struct task_struct *prev)
 	/* A worker ran out of work: ask the central CPU instead of choosing. */
 	c = cpu_ctx(cpu);
 	if (c)
-		set_hungry(c);
+		set_hungry(c, HUNGRY_IDLE);
 	if (scx_bpf_dsq_nr_queued(CENTRAL_DSQ))
 		kick_central();
 }
 
+/*
+ * A worker that starts its last local task asks for the next one now, so
+ * that the central CPU's answer arrives while it runs, not after it stops.
+ * Not behind a hog: the next task would wait for the slice timer while
+ * another worker may well free up first.
+ */
+static void ask_ahead(s32 cpu, struct cpu_ctx *c)
+{
+	if (!is_worker(cpu) || c->curr_burst >= slice_ns / VICTIM_MIN_RUN_DIV ||
+	    scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL) ||
+	    !scx_bpf_dsq_nr_queued(CENTRAL_DSQ))
+		return;
+	set_hungry(c, HUNGRY_NEXT);
+	scx_bpf_kick_cpu(central_cpu, 0);
+	cz_stat_inc(ST_CENTRAL_KICK);
+}
+
 void BPF_STRUCT_OPS(central_running, struct task_struct *p)
 {
-	struct cpu_ctx *c = cpu_ctx(bpf_get_smp_processor_id());
+	s32 cpu = bpf_get_smp_processor_id();
+	struct cpu_ctx *c = cpu_ctx(cpu);
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 
 	if (cz_vtime_before(vtime_now, p->scx.dsq_vtime))
 		vtime_now = p->scx.dsq_vtime;
 	if (c) {
-		c->curr_vtime = p->scx.dsq_vtime;
-		c->curr_weight = p->scx.weight;
+		c->curr_burst = tctx ? tctx->burst : 0;
 		c->preemptible = !cz_is_percpu_kthread(p);
+		c->claimed = false;
 		clear_hungry(c);
 		c->started_at = bpf_ktime_get_ns();
+		ask_ahead(cpu, c);
 	}
 	cz_stat_inc(ST_RUNS);
 }
@@ -329,12 +398,17 @@ void BPF_STRUCT_OPS(central_running, struct task_struct *p)
 void BPF_STRUCT_OPS(central_stopping, struct task_struct *p, bool runnable)
 {
 	struct cpu_ctx *c = cpu_ctx(bpf_get_smp_processor_id());
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 	u64 now = bpf_ktime_get_ns();
+	u64 ran;
 
-	if (!c)
+	if (!c || !c->started_at)
 		return;
-	if (c->started_at && p->scx.weight)
-		p->scx.dsq_vtime += (now - c->started_at) * 100 / p->scx.weight;
+	ran = now - c->started_at;
+	if (p->scx.weight)
+		p->scx.dsq_vtime += ran * 100 / p->scx.weight;
+	if (tctx)
+		tctx->burst += ran;
 	c->started_at = 0;
 }
 
@@ -370,8 +444,9 @@ static int central_tick(void *map, int *key, struct bpf_timer *timer)
 		if (!c || !is_worker(cpu))
 			continue;
 		started = c->started_at;
-		if (queued > 0 && started && c->preemptible &&
-		    now - started >= slice_ns) {
+		if (started && c->preemptible && now - started >= slice_ns &&
+		    (queued > 0 ||
+		     scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL_ON | cpu) > 0)) {
 			scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
 			cz_stat_inc(ST_TIMER_PREEMPT);
 		}

@@ -15,6 +15,8 @@
 	  "per-CPU kthreads inserted straight into their CPU's local queue")	\
 	X(ST_KICK, "kick", CZ_STAT_COUNTER,					\
 	  "worker CPUs kicked by the central CPU to run a task it placed")	\
+	X(ST_QUEUED_NEXT, "queued_next", CZ_STAT_COUNTER,			\
+	  "tasks queued behind a running task for a worker that asked ahead") \
 	X(ST_WAKE_PREEMPT, "wake_preempt", CZ_STAT_COUNTER,			\
 	  "workers preempted at once for a waking task that is owed CPU time")	\
 	X(ST_TIMER_PREEMPT, "timer_preempt", CZ_STAT_COUNTER,			\

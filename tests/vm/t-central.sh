@@ -38,8 +38,9 @@ check "root/ops is 'central'" [ "$(scx_ops)" = central ]
 
 stress-ng --cpu "$NCPU" -t "$LOAD_SECS" -q &
 HOGS=$!
-# Wakeups that are owed CPU time, next to hogs: must preempt at once.
-cyclictest -q --policy=other -i 1000 -D 5 > /dev/null 2>&1
+# Wakeups that are owed CPU time, next to hogs: must preempt at once. Kept
+# off the central CPU (cyclictest alone would pin itself to CPU 0).
+cyclictest -q --policy=other -i 1000 -D 5 -a 1-$((NCPU - 1)) > /dev/null 2>&1
 end=$(($(date +%s) + LOAD_SECS - 6))
 hb=0
 while [ "$(date +%s)" -lt $end ]; do
