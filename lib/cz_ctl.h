@@ -148,4 +148,7 @@ int cz_ctl_server_start(struct cz_ctl_server *srv,
 /* Stop serving, close every connection, remove the socket file. */
 void cz_ctl_server_close(struct cz_ctl_server *srv);
 
+/* First line of a (sysfs) file, without its newline; -1 if unreadable. */
+int cz_read_line(const char *path, char *buf, size_t len);
+
 #endif /* __CZ_CTL_H */

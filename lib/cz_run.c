@@ -146,24 +146,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int read_sysfs(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	char *nl;
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, len, f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	nl = strchr(buf, '\n');
-	if (nl)
-		*nl = '\0';
-	return 0;
-}
-
 /* Locate @member of the struct_ops map's value through the object's BTF. */
 static void *ops_member(struct bpf_object *obj, struct bpf_map *ops,
 			const char *member, size_t *size)
@@ -347,7 +329,7 @@ static int run_once(struct run *r)
 	if (o->partial && set_ops_u64(*skel->obj, ops, "flags", SCX_OPS_SWITCH_PARTIAL, true))
 		say("warning: cannot set SCX_OPS_SWITCH_PARTIAL");
 	/* Lets the kernel notice CPU hotplug between here and attach. */
-	if (!read_sysfs(SCX_SYSFS "/hotplug_seq", seq, sizeof(seq)))
+	if (!cz_read_line(SCX_SYSFS "/hotplug_seq", seq, sizeof(seq)))
 		set_ops_u64(*skel->obj, ops, "hotplug_seq", strtoull(seq, NULL, 10), false);
 	bpf_map__set_autoattach(ops, false);
 
@@ -445,14 +427,14 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 		say("must be run as root (loading a BPF scheduler needs CAP_SYS_ADMIN and CAP_BPF)");
 		return CZ_EXIT_USAGE;
 	}
-	if (read_sysfs(SCX_SYSFS "/state", state, sizeof(state))) {
+	if (cz_read_line(SCX_SYSFS "/state", state, sizeof(state))) {
 		say("this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT); run the scheduler in a Control Zone (scripts/run)");
 		return CZ_EXIT_FAIL;
 	}
 	if (strcmp(state, "disabled")) {
 		char ops[128] = "?";
 
-		read_sysfs(SCX_SYSFS "/root/ops", ops, sizeof(ops));
+		cz_read_line(SCX_SYSFS "/root/ops", ops, sizeof(ops));
 		say("sched_ext is %s with scheduler \"%s\"; stop it first", state, ops);
 		return CZ_EXIT_FAIL;
 	}

@@ -111,24 +111,6 @@ static bool have_sched_ext(void)
 	return !access(SCX_SYSFS "/state", F_OK);
 }
 
-static int read_line_file(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	char *nl;
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, len, f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	nl = strchr(buf, '\n');
-	if (nl)
-		*nl = '\0';
-	return 0;
-}
-
 /* ---- the connection ---- */
 
 struct conn {
@@ -455,12 +437,12 @@ static int cmd_status(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 
-	if (read_line_file(SCX_SYSFS "/state", state, sizeof(state))) {
+	if (cz_read_line(SCX_SYSFS "/state", state, sizeof(state))) {
 		say("this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)");
 		return EXIT_NO_SCX;
 	}
 	printf("sched_ext  %s\n", state);
-	if (!read_line_file(SCX_SYSFS "/root/ops", ops, sizeof(ops)) && ops[0])
+	if (!cz_read_line(SCX_SYSFS "/root/ops", ops, sizeof(ops)) && ops[0])
 		printf("ops        %s\n", ops);
 
 	if (conn_open(&c, path, msg, sizeof(msg))) {
