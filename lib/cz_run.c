@@ -22,6 +22,11 @@
  *   destroyed (waiting at most for one read in flight). So clients never
  *   delay the stats loop, and never read a closed map across a
  *   kernel-requested restart: in between, they get EAGAIN.
+ * - Two hidden options are for czctl, not for people: --describe prints the
+ *   scheduler's one-line description (czctl list), --check-args parses the
+ *   command line and exits 0 or 2 without loading anything, so that
+ *   `czctl switch` rejects bad arguments before it stops the running
+ *   scheduler.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -48,12 +53,16 @@ enum {
 	OPT_JSON = 0x100,
 	OPT_DURATION,
 	OPT_STATS_SOCKET,
+	OPT_DESCRIBE,
+	OPT_CHECK_ARGS,
 	POLL_MS = 100,		/* how often the exit record is checked */
 	LINE_MAX_LEN = 8192,
 };
 
 static volatile sig_atomic_t stop_signal;
 static const char *prog = "scx";
+static const struct cz_sched *the_sched;	/* for --describe */
+static bool check_args_only;
 
 static void on_signal(int sig)
 {
@@ -87,6 +96,10 @@ static const struct argp_option common_options[] = {
 	{ "stats-socket", OPT_STATS_SOCKET, "PATH", 0,
 	  "Serve stats (scx_stats protocol) on this UNIX socket, or 'none' "
 	  "(default " CZ_CTL_DEFAULT_PATH ")", 0 },
+	{ "describe", OPT_DESCRIBE, NULL, OPTION_HIDDEN,
+	  "Print the one-line description and exit", 0 },
+	{ "check-args", OPT_CHECK_ARGS, NULL, OPTION_HIDDEN,
+	  "Only check the command line: exit 0, or 2 with the error", 0 },
 	{ 0 }
 };
 
@@ -121,6 +134,14 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 			cz_usage_error(state, "--stats-socket: path longer than %zu bytes",
 				       sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		o->stats_socket = arg;
+		break;
+	case OPT_DESCRIBE:
+		/* The doc up to argp's '\v' (text after the options), one line. */
+		printf("%.*s\n", (int)strcspn(the_sched->doc ?: "", "\v\n"),
+		       the_sched->doc ?: "");
+		exit(CZ_EXIT_OK);
+	case OPT_CHECK_ARGS:
+		check_args_only = true;
 		break;
 	case ARGP_KEY_ARG:
 		cz_usage_error(state, "unexpected argument '%s'", arg);
@@ -421,7 +442,10 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 	       argv[0] ? argv[0] : "scx";
 	argp_program_version = "controlzone " CZ_VERSION;
 	argp_err_exit_status = CZ_EXIT_USAGE;
+	the_sched = s;
 	argp_parse(&argp, argc, argv, 0, NULL, &opts);
+	if (check_args_only)
+		return CZ_EXIT_OK;
 
 	if (geteuid() != 0) {
 		say("must be run as root (loading a BPF scheduler needs CAP_SYS_ADMIN and CAP_BPF)");

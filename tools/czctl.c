@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * czctl: observe a running scheduler from the command line.
+ * czctl: observe and control schedulers from the command line.
  *
  *   czctl stats [--json|--openmetrics] [--follow SECS] [--socket PATH]
  *   czctl status [--socket PATH]
+ *   czctl list | start NAME [-- ARGS] | stop | switch NAME [-- ARGS]
  *
- * It is a client of the stats socket every controlzone scheduler serves
- * (lib/cz_ctl.h, the scx_stats protocol), so it also reads scx's own Rust
- * schedulers, and of /sys/kernel/sched_ext.
+ * This file is the command line, stats and status: a client of the stats
+ * socket every controlzone scheduler serves (lib/cz_ctl.h, the scx_stats
+ * protocol), so it also reads scx's own Rust schedulers, of
+ * /sys/kernel/sched_ext and of czctl's run-state. czctl_run.c lists,
+ * starts, stops and switches schedulers.
  *
  * Key choices:
  * - The protocol and the output formats come from libczctl, the code the
@@ -32,18 +35,14 @@
 #include <sys/un.h>
 #include <json-c/json.h>
 #include "cz_ctl.h"
+#include "cz_runstate.h"
+#include "czctl.h"
 
 #ifndef CZ_VERSION
 #define CZ_VERSION "unknown"
 #endif
 
-#define SCX_SYSFS	"/sys/kernel/sched_ext"
-
 enum {
-	EXIT_OK		= 0,
-	EXIT_FAIL	= 1,	/* nothing running, no or stale socket, no reply */
-	EXIT_USAGE	= 2,
-	EXIT_NO_SCX	= 3,	/* the kernel has no sched_ext */
 	TIMEOUT_S	= 5,
 	OPT_SOCKET	= 0x100,
 	OPT_JSON,
@@ -51,10 +50,10 @@ enum {
 	OPT_FOLLOW,
 };
 
-static const char usage_text[] =
+const char usage_text[] =
 "usage: czctl [--help] [--version] COMMAND [OPTIONS]\n"
 "\n"
-"Observe a running sched_ext scheduler through its stats socket.\n"
+"Observe, start, stop and switch sched_ext schedulers.\n"
 "\n"
 "Commands:\n"
 "  stats [--json|--openmetrics] [--follow SECS] [--socket PATH]\n"
@@ -64,14 +63,34 @@ static const char usage_text[] =
 "      OpenMetrics text (for node_exporter's textfile collector);\n"
 "      --follow: again every SECS seconds until interrupted.\n"
 "  status [--socket PATH]\n"
-"      sched_ext's state, the running scheduler, and its uptime if its\n"
-"      stats socket answers.\n"
+"      sched_ext's state, the running scheduler, the pid, args, uptime and\n"
+"      log of the one czctl started, and its uptime if its stats socket\n"
+"      answers.\n"
+"  list\n"
+"      The installed schedulers (scx_* in czctl's directory, then\n"
+"      $CZ_SCHED_PATH, then $PATH) with their descriptions.\n"
+"  start [-v] NAME [-- ARGS]\n"
+"      Start scheduler NAME (scx_central or central) detached, output\n"
+"      appended to " CZ_RUN_DIR "/NAME.log; return once sched_ext is\n"
+"      enabled with its ops. Refused while a scheduler runs.\n"
+"  stop [-v]\n"
+"      SIGINT the scheduler czctl started (SIGKILL after 10 s), return once\n"
+"      sched_ext is disabled.\n"
+"  switch [-v] NAME [-- ARGS]\n"
+"      Stop the running scheduler, start NAME; if NAME fails to load or\n"
+"      exits within 2 s, restart the previous one with its args and fail.\n"
+"      Arguments NAME rejects fail it before anything is stopped.\n"
 "\n"
 "Options:\n"
 "  --socket PATH   the stats socket (default " CZ_CTL_DEFAULT_PATH ")\n"
+"  -v, --verbose   each step, with the seconds since the command began\n"
 "\n"
-"Exit codes: 0 success; 1 failure (nothing running, no socket or a stale\n"
-"one, no reply); 2 bad usage; 3 the kernel has no sched_ext.\n";
+"start, stop and switch need root, and wait for each other (a lock).\n"
+"\n"
+"Exit codes: 0 success; 1 failure (nothing running, unknown scheduler,\n"
+"not root, the scheduler failed to start, no socket or a stale one, no\n"
+"reply); 2 bad usage, including arguments the scheduler rejects; 3 the\n"
+"kernel has no sched_ext.\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -81,8 +100,7 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+void say(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -93,8 +111,7 @@ static void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -271,7 +288,7 @@ static const struct option stats_options[] = {
 };
 
 /* getopt's '?' and ':' as one usage line. */
-static int bad_option(char **argv, int opt)
+int bad_option(char **argv, int opt)
 {
 	const char *what = argv[optind - 1];
 
@@ -444,6 +461,7 @@ static int cmd_status(int argc, char **argv)
 	printf("sched_ext  %s\n", state);
 	if (!cz_read_line(SCX_SYSFS "/root/ops", ops, sizeof(ops)) && ops[0])
 		printf("ops        %s\n", ops);
+	print_runstate(stdout);
 
 	if (conn_open(&c, path, msg, sizeof(msg))) {
 		printf("stats      %s\n", msg);
@@ -484,6 +502,14 @@ int main(int argc, char **argv)
 		return cmd_stats(argc - 1, argv + 1);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(cmd, "list"))
+		return cmd_list(argc - 1, argv + 1);
+	if (!strcmp(cmd, "start"))
+		return cmd_start(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stop"))
+		return cmd_stop(argc - 1, argv + 1);
+	if (!strcmp(cmd, "switch"))
+		return cmd_switch(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return usage_error("unknown option %s", cmd);
 	return usage_error("unknown command '%s'", cmd);

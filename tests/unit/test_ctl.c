@@ -5,7 +5,8 @@
  * czctl's text and OpenMetrics output (exact text), the server over a real
  * socket in a temporary directory (mode, live and stale sockets, over-long
  * lines, clients that never read or hang up mid-reply), and czctl's usage
- * errors (the built binary, next to this one in the build tree).
+ * errors, start/stop/switch/list included (the built binary, next to this
+ * one in the build tree).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -684,6 +685,18 @@ Test(czctl, usage_errors_exit_2_with_one_line)
 	usage_error((char *[]){ "stats", "--nope", NULL }, "unknown option --nope");
 	usage_error((char *[]){ "stats", "extra", NULL }, "unexpected argument 'extra'");
 	usage_error((char *[]){ "status", "--json", NULL }, "unknown option --json");
+	usage_error((char *[]){ "list", "x", NULL }, "unexpected argument 'x'");
+	usage_error((char *[]){ "list", "--json", NULL }, "unknown option --json");
+	usage_error((char *[]){ "start", NULL }, "start: no scheduler given");
+	usage_error((char *[]){ "start", "-v", NULL }, "start: no scheduler given");
+	usage_error((char *[]){ "switch", NULL }, "switch: no scheduler given");
+	usage_error((char *[]){ "start", "--bogus", "scx_central", NULL }, "unknown option --bogus");
+	usage_error((char *[]){ "start", "scx_central", "--slice-us", "5", NULL },
+		    "unexpected argument '--slice-us' (the scheduler's arguments go after --)");
+	usage_error((char *[]){ "switch", "../scx_central", NULL }, "not a scheduler name");
+	usage_error((char *[]){ "start", "scx_Central", NULL }, "not a scheduler name");
+	usage_error((char *[]){ "stop", "scx_central", NULL }, "unexpected argument 'scx_central'");
+	usage_error((char *[]){ "stop", "--now", NULL }, "unknown option --now");
 }
 
 Test(czctl, help_lists_commands_and_exit_codes)
@@ -693,6 +706,10 @@ Test(czctl, help_lists_commands_and_exit_codes)
 	cr_assert_eq(czctl((char *[]){ "--help", NULL }, out, sizeof(out), err, sizeof(err)), 0);
 	cr_assert(strstr(out, "\n  stats "), "%s", out);
 	cr_assert(strstr(out, "\n  status "), "%s", out);
+	cr_assert(strstr(out, "\n  list"), "%s", out);
+	cr_assert(strstr(out, "\n  start "), "%s", out);
+	cr_assert(strstr(out, "\n  stop"), "%s", out);
+	cr_assert(strstr(out, "\n  switch "), "%s", out);
 	cr_assert(strstr(out, "Exit codes"), "%s", out);
 }
 

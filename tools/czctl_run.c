@@ -1,0 +1,932 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * czctl list, start, stop, switch: running schedulers, and status's lines
+ * about the one czctl started.
+ *
+ * A scheduler is an scx_* executable: in the directory czctl lives in, then
+ * $CZ_SCHED_PATH (colon list), then $PATH; the first of a name wins. czctl
+ * starts it detached (own session, stdin /dev/null, stdout and stderr
+ * appended to /run/controlzone/NAME.log) and records it in the run-state
+ * file (lib/cz_runstate.h) once sched_ext is enabled with its ops name.
+ *
+ * Key choices:
+ * - The kernel's sysfs is the truth about what runs: start succeeds only
+ *   when /sys/kernel/sched_ext/state is "enabled" and root/ops is the
+ *   scheduler's ops name (its name without "scx_"); stop only when the
+ *   loader is gone and the state is "disabled". The loader's own lines in
+ *   its log (its errors, the kernel's "exit:" and "exit message:") are the
+ *   reason given when that does not happen.
+ * - Arguments are checked by the scheduler itself (its hidden
+ *   --check-args) before anything is stopped: a switch with bad arguments
+ *   leaves the running scheduler alone, same pid, and exits 2 like any
+ *   usage error. Only failures that need the kernel (load, attach, an
+ *   early exit) cost a stop and a restore.
+ * - One exclusive flock on /run/controlzone/lock serialises start, stop
+ *   and switch; it is taken before the run-state is read, so a second
+ *   switch acts on what the first one left. The descriptor is close-on-exec
+ *   so that a loader never inherits (and holds) the lock.
+ * - The loader is our child while we wait for it, so an early exit is seen
+ *   with its status; later czctl calls know it only by its pid, checked
+ *   against /proc/PID/cmdline so a reused pid is never signalled.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "cz_ctl.h"
+#include "cz_runstate.h"
+#include "czctl.h"
+
+enum {
+	/*
+	 * Load + attach. Under TCG with every CPU busy, enabling takes 4-6 s
+	 * on 7.3 and 10-13 s on 6.16 (the verifier shares its CPU with a hog).
+	 */
+	START_TIMEOUT_S	= 30,
+	STOP_TIMEOUT_S	= 10,	/* SIGINT to exit; then SIGKILL */
+	KILL_TIMEOUT_S	= 5,	/* SIGKILL to disabled */
+	GRACE_S		= 2,	/* switch: the new one must stay up this long */
+	LOCK_TIMEOUT_S	= 120,	/* a switch and its restore fit in this */
+	POLL_MS		= 20,
+	LOG_TAIL	= 4,	/* loader lines quoted as the reason */
+	LOG_READ_MAX	= 64 * 1024,
+	OUT_MAX		= 4096,	/* --describe / --check-args output kept */
+};
+
+static bool verbose;
+static double t0;	/* when the command began: -v timings count from it */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* -v: a step and how long after the command it happened, on stderr. */
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	fprintf(stderr, "czctl: [%6.3f s] ", now_s() - t0);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- sched_ext's state ---- */
+
+static void scx_now(char *state, size_t slen, char *ops, size_t olen)
+{
+	if (cz_read_line(SCX_SYSFS "/state", state, slen))
+		snprintf(state, slen, "unknown");
+	if (cz_read_line(SCX_SYSFS "/root/ops", ops, olen) || !ops[0])
+		snprintf(ops, olen, "none");
+}
+
+static bool scx_disabled(void)
+{
+	char state[64];
+
+	return !cz_read_line(SCX_SYSFS "/state", state, sizeof(state)) &&
+	       !strcmp(state, "disabled");
+}
+
+static bool scx_runs(const char *ops)
+{
+	char state[64], cur[128];
+
+	scx_now(state, sizeof(state), cur, sizeof(cur));
+	return !strcmp(state, "enabled") && !strcmp(cur, ops);
+}
+
+/* ---- finding schedulers ---- */
+
+/* czctl's directory, $CZ_SCHED_PATH, $PATH: one colon list (malloc'd). */
+static char *search_path(void)
+{
+	const char *env = getenv("CZ_SCHED_PATH"), *path = getenv("PATH");
+	char self[PATH_MAX], *slash, *out;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	self[n > 0 ? n : 0] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	if (asprintf(&out, "%s:%s:%s", self, env ?: "", path ?: "") < 0)
+		return NULL;
+	return out;
+}
+
+static bool is_executable(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+}
+
+/* The first @sched executable on the search path; 0, or -1 if none. */
+static int find_sched(const char *sched, char *out, size_t len)
+{
+	char *list = search_path(), *save = NULL;
+
+	if (!list)
+		return -1;
+	/* Empty entries (unset variables) are skipped, not the cwd. */
+	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		if (d[0] != '/')
+			continue;
+		snprintf(out, len, "%s/%s", d, sched);
+		if (is_executable(out)) {
+			free(list);
+			return 0;
+		}
+	}
+	free(list);
+	return -1;
+}
+
+/*
+ * Run @argv (not detached), its stdout and stderr into @out; returns the
+ * wait status, or -1 if it could not run.
+ */
+static int run_capture(char *const argv[], char *out, size_t len)
+{
+	int fds[2], status, devnull;
+	size_t got = 0;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (!pid) {
+		devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		char buf[512];
+		ssize_t r = read(fds[0], buf, sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		/* Keep the beginning; drain the rest so the child never blocks. */
+		if (got + 1 < len) {
+			size_t n = (size_t)r < len - 1 - got ? (size_t)r : len - 1 - got;
+
+			memcpy(out + got, buf, n);
+			got += n;
+		}
+	}
+	out[got] = '\0';
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const struct option help_only[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
+static const struct option run_options[] = {
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
+int cmd_list(int argc, char **argv)
+{
+	char *list, *save = NULL, **names = NULL, out[OUT_MAX];
+	size_t nr = 0, width = 0;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":h", help_only, NULL)) != -1) {
+		if (opt != 'h')
+			return bad_option(argv, opt);
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+
+	list = search_path();
+	if (!list) {
+		say("out of memory");
+		return EXIT_FAIL;
+	}
+	/* Each entry: "scx_name\0/dir/scx_name" so sorting keeps the pair. */
+	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		DIR *dir = d[0] == '/' ? opendir(d) : NULL;
+		struct dirent *e;
+
+		while (dir && (e = readdir(dir))) {
+			char name[CZ_SCHED_NAME_MAX], path[PATH_MAX], **p, *entry;
+			bool seen = false;
+
+			if (strncmp(e->d_name, "scx_", 4) ||
+			    cz_sched_name(e->d_name, name, sizeof(name)) ||
+			    strcmp(name, e->d_name))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", d, name);
+			for (size_t i = 0; i < nr && !seen; i++)
+				seen = !strcmp(names[i], name);
+			if (seen || !is_executable(path))
+				continue;
+			p = realloc(names, (nr + 1) * sizeof(*names));
+			if (!p || asprintf(&entry, "%s%c%s", name, '\0', path) < 0) {
+				say("out of memory");
+				exit(EXIT_FAIL);
+			}
+			names = p;
+			names[nr++] = entry;
+			if (strlen(name) > width)
+				width = strlen(name);
+		}
+		if (dir)
+			closedir(dir);
+	}
+	free(list);
+	if (!nr) {
+		say("no scx_* schedulers in czctl's directory, $CZ_SCHED_PATH or $PATH");
+		return EXIT_FAIL;
+	}
+	qsort(names, nr, sizeof(*names), by_name);
+	for (size_t i = 0; i < nr; i++) {
+		char *path = names[i] + strlen(names[i]) + 1;
+		char *const args[] = { path, "--describe", NULL };
+		const char *desc = out;
+		size_t plen = strlen(names[i]);
+
+		if (run_capture(args, out, sizeof(out)) != 0 || !out[0]) {
+			desc = "(no description: not a controlzone scheduler?)";
+		} else {
+			out[strcspn(out, "\n")] = '\0';
+			/* The doc begins "scx_name: "; the column says that. */
+			if (!strncmp(out, names[i], plen) && !strncmp(out + plen, ": ", 2))
+				desc = out + plen + 2;
+		}
+		printf("%-*s  %s\n", (int)width, names[i], desc);
+		free(names[i]);
+	}
+	free(names);
+	return EXIT_OK;
+}
+
+/* ---- what every running command checks first ---- */
+
+static int need_root_and_scx(void)
+{
+	if (access(SCX_SYSFS "/state", F_OK)) {
+		say("this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)");
+		return EXIT_NO_SCX;
+	}
+	if (geteuid()) {
+		say("must be run as root (loading a BPF scheduler needs CAP_SYS_ADMIN and CAP_BPF)");
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* Exclusive lock on CZ_RUN_DIR/lock, waiting at most LOCK_TIMEOUT_S. */
+static int take_lock(void)
+{
+	double deadline = now_s() + LOCK_TIMEOUT_S;
+	bool waited = false;
+	int fd;
+
+	if (mkdir(CZ_RUN_DIR, 0755) && errno != EEXIST) {
+		say("%s: %s", CZ_RUN_DIR, strerror(errno));
+		return -1;
+	}
+	fd = open(CZ_RUN_DIR "/" CZ_RUN_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		say("%s: %s", CZ_RUN_DIR "/" CZ_RUN_LOCK, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			say("locking %s: %s", CZ_RUN_DIR "/" CZ_RUN_LOCK, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (now_s() > deadline) {
+			say("another czctl has held %s for %d s; giving up",
+			    CZ_RUN_DIR "/" CZ_RUN_LOCK, LOCK_TIMEOUT_S);
+			close(fd);
+			return -1;
+		}
+		if (!waited)
+			note("waiting for another czctl (lock held)");
+		waited = true;
+		sleep_ms(50);
+	}
+	if (waited)
+		note("got the lock");
+	return fd;
+}
+
+/*
+ * The run-state, if it names a live loader: 1 with @rs filled, else 0. A
+ * stale or damaged file is removed when @clean (we hold the lock).
+ */
+static int current(struct cz_runstate *rs, bool clean)
+{
+	char err[PATH_MAX + 128];
+	int ret = cz_runstate_read(CZ_RUN_DIR, rs, err, sizeof(err));
+
+	if (ret == 1)
+		return 0;
+	if (ret < 0) {
+		say("ignoring a damaged run-state: %s", err);
+	} else if (cz_pid_runs(rs->pid, rs->binary)) {
+		return 1;
+	} else {
+		note("ignoring a stale run-state: pid %d (%s) is gone", rs->pid, rs->sched);
+		cz_runstate_free(rs);
+	}
+	if (clean)
+		cz_runstate_remove(CZ_RUN_DIR);
+	return 0;
+}
+
+/* ---- one loader ---- */
+
+/* The args as one shell-like string, for messages and status. */
+static void args_str(const struct cz_runstate *rs, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < rs->argc && off < len; i++) {
+		const char *a = rs->argv[i];
+		bool quote = !*a || strpbrk(a, " \t\n'\"\\$");
+
+		off += snprintf(buf + off, len - off, "%s%s%s%s", i ? " " : "",
+				quote ? "'" : "", a, quote ? "'" : "");
+	}
+}
+
+/* "exited with status 1", "was killed by signal 9". */
+static void status_str(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "stopped");
+}
+
+/*
+ * The reason a loader gave: its own last lines ("scx_x: ..." or czctl's
+ * exec error) written to @log since @off, indented, on stderr. Stats lines
+ * are left out; if there are no such lines, the last lines of any kind.
+ */
+static void print_log_tail(const struct cz_runstate *rs, off_t off)
+{
+	char *buf, *lines[LOG_TAIL], *any[LOG_TAIL], *save = NULL;
+	char prefix[CZ_SCHED_NAME_MAX + 2];
+	int nl = 0, na = 0, fd;
+	off_t end;
+	ssize_t n;
+
+	fd = open(rs->log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	end = lseek(fd, 0, SEEK_END);
+	if (end - off > LOG_READ_MAX)
+		off = end - LOG_READ_MAX;
+	buf = calloc(1, LOG_READ_MAX + 1);
+	n = buf && end > off ? pread(fd, buf, end - off, off) : 0;
+	close(fd);
+	if (n <= 0) {
+		fprintf(stderr, "  (%s: nothing new)\n", rs->log);
+		free(buf);
+		return;
+	}
+	buf[n] = '\0';
+	snprintf(prefix, sizeof(prefix), "%s:", rs->sched);
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		any[na++ % LOG_TAIL] = l;
+		if (!strncmp(l, prefix, strlen(prefix)) || !strncmp(l, "czctl:", 6))
+			lines[nl++ % LOG_TAIL] = l;
+	}
+	if (!nl) {
+		memcpy(lines, any, sizeof(lines));
+		nl = na;
+	}
+	for (int i = nl > LOG_TAIL ? nl - LOG_TAIL : 0; i < nl; i++)
+		fprintf(stderr, "  %s\n", lines[i % LOG_TAIL]);
+	free(buf);
+}
+
+/*
+ * Start @rs->binary with @rs->argv detached; fills pid, log, started and
+ * *@off (where this start's output begins in the log). 0 or -1 (said).
+ */
+static int spawn(struct cz_runstate *rs, off_t *off)
+{
+	char **argv, when[64];
+	time_t t = time(NULL);
+	int logfd, devnull;
+	pid_t pid;
+
+	snprintf(rs->log, sizeof(rs->log), "%s/%s.log", CZ_RUN_DIR, rs->sched);
+	logfd = open(rs->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (logfd < 0) {
+		say("%s: %s", rs->log, strerror(errno));
+		return -1;
+	}
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+	/* Tells one run from the next in the appended log. */
+	dprintf(logfd, "--- czctl: %s: %s", when, rs->binary);
+	for (int i = 0; i < rs->argc; i++)
+		dprintf(logfd, " %s", rs->argv[i]);
+	dprintf(logfd, "\n");
+	*off = lseek(logfd, 0, SEEK_END);
+
+	argv = calloc(rs->argc + 2, sizeof(*argv));
+	if (!argv) {
+		close(logfd);
+		say("out of memory");
+		return -1;
+	}
+	argv[0] = rs->binary;
+	memcpy(argv + 1, rs->argv, rs->argc * sizeof(*argv));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		say("fork: %s", strerror(errno));
+		free(argv);
+		close(logfd);
+		return -1;
+	}
+	if (!pid) {
+		/* Its own session: no terminal, no signals from ours. */
+		setsid();
+		devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		execv(argv[0], argv);
+		dprintf(2, "czctl: cannot execute %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	free(argv);
+	close(logfd);
+	rs->pid = pid;
+	rs->started = wall_s();
+	note("started %s (pid %d), output to %s", rs->sched, pid, rs->log);
+	return 0;
+}
+
+/*
+ * Whether the loader still runs. Our @child is asked with waitpid (its
+ * cmdline is czctl's until it has exec'd) and reaped, its status kept.
+ */
+static bool loader_alive(const struct cz_runstate *rs, bool child, int *status)
+{
+	if (child)
+		return waitpid(rs->pid, status, WNOHANG) == 0;
+	return cz_pid_runs(rs->pid, rs->binary);
+}
+
+/* Poll until sched_ext is disabled; false after @secs. */
+static bool wait_disabled(double secs)
+{
+	double deadline = now_s() + secs;
+
+	while (!scx_disabled()) {
+		if (now_s() > deadline)
+			return false;
+		sleep_ms(POLL_MS);
+	}
+	return true;
+}
+
+/*
+ * SIGINT the loader, wait for it to exit and for sched_ext to be disabled;
+ * SIGKILL if that takes longer than STOP_TIMEOUT_S. 0, or -1 (said).
+ */
+static int stop_loader(const struct cz_runstate *rs, bool child)
+{
+	double deadline = now_s() + STOP_TIMEOUT_S;
+	int status = 0;
+	bool alive;
+
+	note("stopping %s (pid %d)", rs->sched, rs->pid);
+	kill(rs->pid, SIGINT);
+	while ((alive = loader_alive(rs, child, &status)) || !scx_disabled()) {
+		if (now_s() > deadline)
+			break;
+		sleep_ms(POLL_MS);
+	}
+	if (alive) {
+		say("%s (pid %d) did not exit %d s after SIGINT; sending SIGKILL",
+		    rs->sched, rs->pid, STOP_TIMEOUT_S);
+		kill(rs->pid, SIGKILL);
+		deadline = now_s() + KILL_TIMEOUT_S;
+		while ((alive = loader_alive(rs, child, &status))) {
+			if (now_s() > deadline)
+				break;
+			sleep_ms(POLL_MS);
+		}
+		if (alive) {
+			say("%s (pid %d) survived SIGKILL", rs->sched, rs->pid);
+			return -1;
+		}
+	}
+	/* The kernel disables the scheduler once the loader's link is gone. */
+	if (!wait_disabled(KILL_TIMEOUT_S)) {
+		char state[64], ops[128];
+
+		scx_now(state, sizeof(state), ops, sizeof(ops));
+		say("%s is gone but sched_ext is still %s (ops \"%s\")", rs->sched, state, ops);
+		return -1;
+	}
+	note("%s stopped; sched_ext disabled", rs->sched);
+	return 0;
+}
+
+/*
+ * Start @rs and wait until sched_ext is enabled with its ops; with @grace,
+ * it must then stay up that long. 0, or an exit code with the reason said
+ * (and the loader gone, sched_ext disabled as far as we can make it).
+ */
+static int launch(struct cz_runstate *rs, double grace)
+{
+	const char *ops = cz_sched_ops(rs->sched);
+	double deadline, up_at = 0;
+	char how[64], state[64], cur[128];
+	int status = 0;
+	off_t off;
+
+	if (spawn(rs, &off))
+		return EXIT_FAIL;
+	deadline = now_s() + START_TIMEOUT_S;
+	for (;;) {
+		if (!loader_alive(rs, true, &status))
+			break;
+		if (!up_at && scx_runs(ops)) {
+			up_at = now_s();
+			note("%s enabled (ops \"%s\", pid %d): %.3f s after the command",
+			     rs->sched, ops, rs->pid, up_at - t0);
+			deadline = up_at + grace;
+		}
+		if (now_s() >= deadline) {
+			/* Up for the grace period, and still up: done. */
+			if (up_at && scx_runs(ops))
+				return 0;
+			break;
+		}
+		sleep_ms(POLL_MS);
+	}
+	if (loader_alive(rs, true, &status)) {
+		scx_now(state, sizeof(state), cur, sizeof(cur));
+		say("%s (pid %d) was not enabled with ops \"%s\" within %d s (sched_ext %s, ops \"%s\"); stopping it. From %s:",
+		    rs->sched, rs->pid, ops, START_TIMEOUT_S, state, cur, rs->log);
+		print_log_tail(rs, off);
+		stop_loader(rs, true);
+		return EXIT_FAIL;
+	}
+	status_str(status, how, sizeof(how));
+	if (up_at)
+		say("%s (pid %d) %s %.1f s after it was enabled. From %s:",
+		    rs->sched, rs->pid, how, now_s() - up_at, rs->log);
+	else
+		say("%s (pid %d) %s before it was enabled. From %s:",
+		    rs->sched, rs->pid, how, rs->log);
+	print_log_tail(rs, off);
+	/* Its link is closed; the kernel disables it on its own. */
+	wait_disabled(KILL_TIMEOUT_S);
+	return WIFEXITED(status) && WEXITSTATUS(status) == EXIT_USAGE ?
+	       EXIT_USAGE : EXIT_FAIL;
+}
+
+static int record(const struct cz_runstate *rs)
+{
+	char err[PATH_MAX + 128];
+
+	if (cz_runstate_write(CZ_RUN_DIR, rs, err, sizeof(err))) {
+		say("%s runs (pid %d) but the run-state was not written: %s",
+		    rs->sched, rs->pid, err);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* ---- start, stop, switch ---- */
+
+/*
+ * [-v] NAME [-- ARGS]: the scheduler's name, checked, into @rs->sched; its
+ * args into @sargc/@sargv. 0 or EXIT_USAGE (said).
+ */
+static int parse_run(int argc, char **argv, struct cz_runstate *rs,
+		     int *sargc, char ***sargv)
+{
+	const char *name;
+	int opt;
+
+	/* '+': stop at NAME; what follows "--" is the scheduler's. */
+	while ((opt = getopt_long(argc, argv, "+:vh", run_options, NULL)) != -1) {
+		switch (opt) {
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(EXIT_OK);
+		default:
+			return bad_option(argv, opt);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s: no scheduler given", argv[0]);
+	name = argv[optind++];
+	if (cz_sched_name(name, rs->sched, sizeof(rs->sched)))
+		return usage_error("'%s' is not a scheduler name (scx_NAME: a-z, 0-9, '_', '-')", name);
+	if (optind < argc && strcmp(argv[optind], "--"))
+		return usage_error("unexpected argument '%s' (the scheduler's arguments go after --)",
+				   argv[optind]);
+	if (optind < argc)
+		optind++;
+	*sargc = argc - optind;
+	*sargv = argv + optind;
+	return 0;
+}
+
+/*
+ * Find @rs->sched and have it check @sargv, before anything is stopped.
+ * 0 with @rs's binary and args set, or an exit code (said).
+ */
+static int prepare(int sargc, char **sargv, struct cz_runstate *rs)
+{
+	char out[OUT_MAX], **argv;
+	int status;
+
+	if (find_sched(rs->sched, rs->binary, sizeof(rs->binary))) {
+		say("unknown scheduler '%s': not in czctl's directory, $CZ_SCHED_PATH or $PATH (see czctl list)",
+		    rs->sched);
+		return EXIT_FAIL;
+	}
+	if (cz_runstate_set_args(rs, sargc, sargv)) {
+		say("out of memory");
+		return EXIT_FAIL;
+	}
+	argv = calloc(sargc + 3, sizeof(*argv));
+	if (!argv) {
+		say("out of memory");
+		return EXIT_FAIL;
+	}
+	argv[0] = rs->binary;
+	argv[1] = "--check-args";
+	memcpy(argv + 2, sargv, sargc * sizeof(*argv));
+	status = run_capture(argv, out, sizeof(out));
+	free(argv);
+	if (status == 0)
+		return 0;
+	out[strcspn(out, "\n")] = '\0';
+	if (status > 0 && WIFEXITED(status) && WEXITSTATUS(status) == EXIT_USAGE) {
+		say("%s rejects its arguments: %s", rs->sched, out);
+		return EXIT_USAGE;
+	}
+	say("%s --check-args failed (status %d): %s", rs->binary, status, out);
+	return EXIT_FAIL;
+}
+
+/* Refuse to start over a scheduler that runs: one line. */
+static int refuse_running(const struct cz_runstate *cur, bool have_cur)
+{
+	char state[64], ops[128];
+
+	if (have_cur) {
+		say("%s is already running (pid %d, started by czctl); use czctl switch or czctl stop",
+		    cur->sched, cur->pid);
+		return EXIT_FAIL;
+	}
+	scx_now(state, sizeof(state), ops, sizeof(ops));
+	say("sched_ext is %s with scheduler \"%s\", not started by czctl; stop it first",
+	    state, ops);
+	return EXIT_FAIL;
+}
+
+int cmd_start(int argc, char **argv)
+{
+	struct cz_runstate rs = { 0 }, cur = { 0 };
+	char **sargv;
+	int sargc, ret, have_cur;
+
+	t0 = now_s();
+	ret = parse_run(argc, argv, &rs, &sargc, &sargv);
+	if (!ret)
+		ret = need_root_and_scx();
+	if (!ret)
+		ret = prepare(sargc, sargv, &rs);
+	if (ret)
+		goto out;
+	ret = EXIT_FAIL;
+	umask(022);
+	if (take_lock() < 0)
+		goto out;
+	have_cur = current(&cur, true);
+	if (have_cur || !scx_disabled()) {
+		ret = refuse_running(&cur, have_cur);
+		goto out;
+	}
+	ret = launch(&rs, 0);
+	if (!ret)
+		ret = record(&rs);
+out:
+	cz_runstate_free(&rs);
+	cz_runstate_free(&cur);
+	return ret;
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	struct cz_runstate cur = { 0 };
+	char state[64], ops[128];
+	int opt, ret;
+
+	t0 = now_s();
+	while ((opt = getopt_long(argc, argv, ":vh", run_options, NULL)) != -1) {
+		switch (opt) {
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return bad_option(argv, opt);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	ret = need_root_and_scx();
+	if (ret)
+		return ret;
+	umask(022);
+	if (take_lock() < 0)
+		return EXIT_FAIL;
+	if (!current(&cur, true)) {
+		scx_now(state, sizeof(state), ops, sizeof(ops));
+		if (strcmp(state, "disabled"))
+			say("nothing running that czctl started (sched_ext is %s with \"%s\")",
+			    state, ops);
+		else
+			say("nothing running");
+		return EXIT_FAIL;
+	}
+	ret = stop_loader(&cur, false) ? EXIT_FAIL : EXIT_OK;
+	/* Keep the record only while its loader lives: stop may be retried. */
+	if (!cz_pid_runs(cur.pid, cur.binary))
+		cz_runstate_remove(CZ_RUN_DIR);
+	cz_runstate_free(&cur);
+	return ret;
+}
+
+int cmd_switch(int argc, char **argv)
+{
+	struct cz_runstate rs = { 0 }, prev = { 0 };
+	char args[1024];
+	char **sargv;
+	int sargc, ret, err;
+
+	t0 = now_s();
+	ret = parse_run(argc, argv, &rs, &sargc, &sargv);
+	if (!ret)
+		ret = need_root_and_scx();
+	if (!ret)
+		ret = prepare(sargc, sargv, &rs);
+	if (ret)
+		goto out;
+	ret = EXIT_FAIL;
+	umask(022);
+	if (take_lock() < 0)
+		goto out;
+	if (!current(&prev, true)) {
+		/* Nothing of ours runs: a start, refused over anyone else's. */
+		if (!scx_disabled()) {
+			ret = refuse_running(&prev, false);
+			goto out;
+		}
+		note("nothing running: starting %s", rs.sched);
+		ret = launch(&rs, 0);
+		if (!ret)
+			ret = record(&rs);
+		goto out;
+	}
+	if (stop_loader(&prev, false)) {
+		if (!cz_pid_runs(prev.pid, prev.binary))
+			cz_runstate_remove(CZ_RUN_DIR);
+		goto out;
+	}
+	cz_runstate_remove(CZ_RUN_DIR);
+
+	err = launch(&rs, GRACE_S);
+	if (!err) {
+		note("switched from %s (pid %d) to %s (pid %d): %.3f s in all",
+		     prev.sched, prev.pid, rs.sched, rs.pid, now_s() - t0);
+		ret = record(&rs);
+		goto out;
+	}
+
+	/* The new one failed: bring the previous one back, as it was. */
+	args_str(&prev, args, sizeof(args));
+	note("restoring %s%s%s", prev.sched, prev.argc ? " -- " : "", args);
+	if (launch(&prev, 0)) {
+		say("restoring %s failed as well: nothing is running", prev.sched);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	say("switch to %s failed; restored %s%s%s (pid %d)", rs.sched,
+	    prev.sched, prev.argc ? " -- " : "", args, prev.pid);
+	record(&prev);
+	ret = err;
+out:
+	cz_runstate_free(&rs);
+	cz_runstate_free(&prev);
+	return ret;
+}
+
+/* ---- status ---- */
+
+void print_runstate(FILE *f)
+{
+	struct cz_runstate rs;
+	char err[PATH_MAX + 128], args[1024];
+	int ret = cz_runstate_read(CZ_RUN_DIR, &rs, err, sizeof(err));
+
+	if (ret == 1)
+		return;
+	if (ret < 0) {
+		fprintf(f, "run-state  damaged, ignored: %s\n", err);
+		return;
+	}
+	if (!cz_pid_runs(rs.pid, rs.binary)) {
+		fprintf(f, "run-state  stale, ignored: pid %d (%s) is gone\n", rs.pid, rs.sched);
+		cz_runstate_free(&rs);
+		return;
+	}
+	args_str(&rs, args, sizeof(args));
+	fprintf(f, "loader     %s\n", rs.binary);
+	fprintf(f, "pid        %d\n", rs.pid);
+	fprintf(f, "args       %s\n", rs.argc ? args : "(none)");
+	fprintf(f, "uptime     %.1f s\n", wall_s() - rs.started);
+	fprintf(f, "log        %s\n", rs.log);
+	cz_runstate_free(&rs);
+}
