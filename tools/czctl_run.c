@@ -763,24 +763,36 @@ static int refuse_running(const struct cz_runstate *cur, bool have_cur)
 	return EXIT_FAIL;
 }
 
-int cmd_start(int argc, char **argv)
+/*
+ * What start and switch do first: parse, check root and sched_ext, let the
+ * scheduler check its arguments, then take the lock. 0 or an exit code.
+ */
+static int begin_run(int argc, char **argv, struct cz_runstate *rs)
 {
-	struct cz_runstate rs = { 0 }, cur = { 0 };
-	char **sargv;
-	int sargc, ret, have_cur;
+	char **sargv = NULL;
+	int sargc = 0, ret;
 
 	t0 = now_s();
-	ret = parse_run(argc, argv, &rs, &sargc, &sargv);
+	ret = parse_run(argc, argv, rs, &sargc, &sargv);
 	if (!ret)
 		ret = need_root_and_scx();
 	if (!ret)
-		ret = prepare(sargc, sargv, &rs);
+		ret = prepare(sargc, sargv, rs);
+	if (ret)
+		return ret;
+	umask(022);
+	return take_lock() < 0 ? EXIT_FAIL : 0;
+}
+
+int cmd_start(int argc, char **argv)
+{
+	struct cz_runstate rs = { 0 }, cur = { 0 };
+	int ret, have_cur;
+
+	ret = begin_run(argc, argv, &rs);
 	if (ret)
 		goto out;
 	ret = EXIT_FAIL;
-	umask(022);
-	if (take_lock() < 0)
-		goto out;
 	have_cur = current(&cur, true);
 	if (have_cur || !scx_disabled()) {
 		ret = refuse_running(&cur, have_cur);
@@ -843,21 +855,12 @@ int cmd_switch(int argc, char **argv)
 {
 	struct cz_runstate rs = { 0 }, prev = { 0 };
 	char args[1024];
-	char **sargv;
-	int sargc, ret, err;
+	int ret, err;
 
-	t0 = now_s();
-	ret = parse_run(argc, argv, &rs, &sargc, &sargv);
-	if (!ret)
-		ret = need_root_and_scx();
-	if (!ret)
-		ret = prepare(sargc, sargv, &rs);
+	ret = begin_run(argc, argv, &rs);
 	if (ret)
 		goto out;
 	ret = EXIT_FAIL;
-	umask(022);
-	if (take_lock() < 0)
-		goto out;
 	if (!current(&prev, true)) {
 		/* Nothing of ours runs: a start, refused over anyone else's. */
 		if (!scx_disabled()) {
