@@ -163,16 +163,6 @@ static inline bool cz_vtime_before(u64 a, u64 b)
 	return (s64)(a - b) < 0;
 }
 
-static inline u64 cz_min(u64 a, u64 b)
-{
-	return a < b ? a : b;
-}
-
-static inline u64 cz_max(u64 a, u64 b)
-{
-	return a > b ? a : b;
-}
-
 static inline bool cz_is_percpu_kthread(const struct task_struct *p)
 {
 	return (p->flags & CZ_PF_KTHREAD) && p->nr_cpus_allowed == 1;

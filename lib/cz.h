@@ -90,6 +90,5 @@ int cz_stats_format(char *buf, size_t len, const struct cz_stats_view *v,
 		    const u64 *vals, const u64 *prev, bool json);
 int cz_stats_read(struct bpf_map *map, unsigned int nr_stats,
 		  unsigned int nr_cpus, u64 *vals);
-u64 cz_stats_total(const u64 *vals, unsigned int idx, unsigned int nr_cpus);
 
 #endif /* __CZ_H */

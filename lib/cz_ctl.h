@@ -148,6 +148,9 @@ int cz_ctl_server_start(struct cz_ctl_server *srv,
 /* Stop serving, close every connection, remove the socket file. */
 void cz_ctl_server_close(struct cz_ctl_server *srv);
 
+/* A statistic summed over CPUs (for a gauge: its value, kept in CPU 0's slot). */
+u64 cz_stats_total(const u64 *vals, unsigned int idx, unsigned int nr_cpus);
+
 /* First line of a (sysfs) file, without its newline; -1 if unreadable. */
 int cz_read_line(const char *path, char *buf, size_t len);
 

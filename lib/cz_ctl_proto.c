@@ -250,12 +250,9 @@ struct json_object *cz_ctl_stats_resp(const struct cz_stats_view *v,
 	for (unsigned int i = 0; i < v->nr_stats; i++) {
 		const struct cz_stat_desc *d = &v->desc[i];
 		const u64 *row = &vals[(size_t)i * v->nr_cpus];
-		u64 sum = 0;
 
-		/* A gauge lives in CPU 0's slot, so the sum is its value. */
-		for (unsigned int c = 0; c < v->nr_cpus; c++)
-			sum += row[c];
-		json_object_object_add(o, d->key, json_object_new_uint64(sum));
+		json_object_object_add(o, d->key, json_object_new_uint64(
+			cz_stats_total(vals, i, v->nr_cpus)));
 		if (d->kind != CZ_STAT_PERCPU)
 			continue;
 		list = json_object_new_array_ext(v->nr_cpus);
@@ -265,6 +262,15 @@ struct json_object *cz_ctl_stats_resp(const struct cz_stats_view *v,
 		json_object_object_add(o, key, list);
 	}
 	return o;
+}
+
+u64 cz_stats_total(const u64 *vals, unsigned int idx, unsigned int nr_cpus)
+{
+	u64 sum = 0;
+
+	for (unsigned int c = 0; c < nr_cpus; c++)
+		sum += vals[idx * nr_cpus + c];
+	return sum;
 }
 
 /* One field of stats_meta; @user_kv: NULL-terminated key, value pairs. */

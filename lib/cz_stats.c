@@ -13,15 +13,6 @@
 #include <bpf/bpf.h>
 #include "cz.h"
 
-u64 cz_stats_total(const u64 *vals, unsigned int idx, unsigned int nr_cpus)
-{
-	u64 sum = 0;
-
-	for (unsigned int c = 0; c < nr_cpus; c++)
-		sum += vals[idx * nr_cpus + c];
-	return sum;
-}
-
 int cz_stats_read(struct bpf_map *map, unsigned int nr_stats,
 		  unsigned int nr_cpus, u64 *vals)
 {
