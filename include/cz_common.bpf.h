@@ -11,6 +11,10 @@
  *   scheduler's stat enum; userspace sums or lists the CPUs.
  * - The exit record the kernel hands to ops.exit is copied into the
  *   one-element map "cz_exit", which the loader library reads.
+ * - Live tunables live in the array map "cz_knobs", indexed by the
+ *   scheduler's knob enum, which the loader writes before attach and on
+ *   every `czctl set`; read them with cz_knob() where they are used, so a
+ *   change takes effect at the next decision without reloading.
  *
  * Compat: one object, built against one kernel's BTF, must load on every
  * kernel in vmconfigs/kernels (6.16.x and 7.3.x today). kfuncs whose
@@ -129,6 +133,23 @@ static __always_inline void cz_stat_set(u32 idx, u64 val)
 
 	if (slot)
 		*slot = val;
+}
+
+/* ---- live tunables ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CZ_MAX_KNOBS);
+	__type(key, u32);
+	__type(value, u64);
+} cz_knobs SEC(".maps");
+
+/* The verifier inlines an array lookup with a constant key: this is cheap. */
+static __always_inline u64 cz_knob(u32 idx)
+{
+	u64 *v = bpf_map_lookup_elem(&cz_knobs, &idx);
+
+	return v ? *v : 0;
 }
 
 /* ---- exit record ---- */

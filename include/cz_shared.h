@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Types shared by the BPF side and the userspace side of every scheduler:
- * the exit record and the per-CPU statistics layout.
+ * the exit record, the per-CPU statistics layout and the live tunables.
  *
  * The BPF side gets u32/u64 from vmlinux.h; userspace gets the same names
  * here, because bpftool's skeletons declare globals with the BPF side's
@@ -23,6 +23,8 @@ enum {
 	CZ_EXIT_MSG_LEN		= 1024,
 	/* Upper bound on stats slots per scheduler (map size). */
 	CZ_MAX_STATS		= 32,
+	/* Upper bound on live tunables per scheduler (map size). */
+	CZ_MAX_KNOBS		= 16,
 };
 
 /*
@@ -51,5 +53,15 @@ enum cz_stat_kind {
 };
 
 #define CZ_STAT_ENUM(id, key, kind, desc) id,
+
+/*
+ * Live tunables ("knobs") are declared once per scheduler the same way:
+ *   #define FOO_KNOBS(X) X(FOO_KNOB_X, "name", min, max, default, "what it sets")
+ * Values are unsigned integers in [min, max]. The BPF side reads them from
+ * the array map "cz_knobs" at each use (cz_knob()); userspace makes the
+ * command-line options, the range checks and the socket's "set" request
+ * from the same list.
+ */
+#define CZ_KNOB_ENUM(id, name, min, max, dfl, desc) id,
 
 #endif /* __CZ_SHARED_H */

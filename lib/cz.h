@@ -5,8 +5,8 @@
  * A loader describes its scheduler in one struct cz_sched (name, policy
  * options, how to open its skeleton, its statistics) and calls cz_main().
  * libcz does the rest, the same way for every scheduler: the common options
- * (-v, -i, --json, -p, --stats-socket, --version, --help), the root and
- * sched_ext checks, load and attach, SIGINT/SIGTERM, the stats line every
+ * (-v, -i, --json, -p, --stats-socket, --version, --help), an option per
+ * live tunable, the root and sched_ext checks, load and attach, SIGINT/SIGTERM, the stats line every
  * interval, the stats socket (cz_ctl.h) served from its own thread, the
  * exit report, and re-opening the scheduler when the kernel asks for a
  * restart (e.g. after CPU hotplug).
@@ -55,6 +55,13 @@ struct cz_sched {
 	void				(*destroy)(void);
 	const struct cz_stat_desc	*stats;
 	unsigned int			nr_stats;
+	/*
+	 * Live tunables (CZ_KNOB_DESC table): libcz makes an option of each
+	 * (name with '-' for '_'), writes the values into "cz_knobs" before
+	 * attach and serves the socket's "set" request.
+	 */
+	const struct cz_knob_desc	*knobs;
+	unsigned int			nr_knobs;
 };
 
 int cz_main(const struct cz_sched *sched, int argc, char **argv);

@@ -8,7 +8,13 @@
  *
  *   {"req":"stats","args":{"target":"top"}} -> {"errno":0,"args":{"resp":{...}}}
  *   {"req":"stats_meta"}                    -> {"errno":0,"args":{"resp":{...}}}
+ *   {"req":"set","args":{"name":N,"value":V}} -> {"errno":0,"args":{"resp":
+ *                                   {"name":N,"value":V,"old":OLD}}}
  *   anything else                           -> {"errno":22,"args":{"resp":"why"}}
+ *
+ * "set" (a live tunable change) is controlzone's extension; scx clients
+ * never send it. Tunables also appear in stats replies (current values)
+ * and in stats_meta (with "_kind":"tunable" and their range and default).
  *
  * This header is free of libbpf: czctl and the unit tests use it without
  * BPF. lib/cz_ctl_proto.c holds the pure functions (decode, encode,
@@ -17,6 +23,7 @@
 #ifndef __CZ_CTL_H
 #define __CZ_CTL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -47,6 +54,25 @@ struct cz_stat_desc {
 /* Turns a scheduler's X-macro stats list into a descriptor table. */
 #define CZ_STAT_DESC(id, key, kind, desc) [id] = { key, kind, desc },
 
+/* One live tunable, from its X-macro list (cz_shared.h). */
+struct cz_knob_desc {
+	const char	*name;
+	u64		min;
+	u64		max;
+	u64		dfl;
+	const char	*desc;
+};
+
+#define CZ_KNOB_DESC(id, name, min, max, dfl, desc) \
+	[id] = { name, min, max, dfl, desc },
+
+/*
+ * The knob called @name if @value is in its range: its index, else
+ * -ENOENT (unknown name) or -ERANGE, with @err saying why in one line.
+ */
+int cz_knob_check(const struct cz_knob_desc *knobs, unsigned int nr,
+		  const char *name, u64 value, char *err, size_t errlen);
+
 /*
  * A snapshot of the statistics: @vals (passed alongside) holds
  * nr_stats * nr_cpus u64s, stat-major, as read from the per-CPU map.
@@ -56,6 +82,9 @@ struct cz_stats_view {
 	const struct cz_stat_desc	*desc;
 	unsigned int			nr_stats;
 	unsigned int			nr_cpus;
+	const struct cz_knob_desc	*knobs;
+	unsigned int			nr_knobs;
+	const u64			*knob_vals;	/* current values */
 	double				uptime_s;
 	double				interval_s;
 	bool				total;
@@ -66,10 +95,18 @@ struct cz_stats_view {
 enum cz_ctl_req_kind {
 	CZ_CTL_REQ_STATS,
 	CZ_CTL_REQ_STATS_META,
+	CZ_CTL_REQ_SET,
+};
+
+enum {
+	CZ_KNOB_NAME_MAX	= 64,	/* with its NUL */
 };
 
 struct cz_ctl_req {
 	enum cz_ctl_req_kind	kind;
+	/* CZ_CTL_REQ_SET */
+	char			name[CZ_KNOB_NAME_MAX];
+	u64			value;
 };
 
 /*
@@ -82,6 +119,8 @@ int cz_ctl_decode(const char *line, size_t len, struct cz_ctl_req *req,
 
 /* A request line ending in '\n' (malloc'd); @target NULL: no args. */
 char *cz_ctl_request(const char *req, const char *target);
+/* A "set" request line ending in '\n' (malloc'd). */
+char *cz_ctl_set_request(const char *name, u64 value);
 
 /* ---- replies ---- */
 
@@ -103,19 +142,21 @@ int cz_ctl_decode_reply(const char *line, size_t len, struct json_object **resp,
 /* stats' resp: counters as totals, gauges as values, per-CPU lists. */
 struct json_object *cz_ctl_stats_resp(const struct cz_stats_view *v,
 				      const u64 *vals);
-/* stats_meta's resp, from the same descriptor table. */
-struct json_object *cz_ctl_meta_resp(const char *sched,
-				     const struct cz_stat_desc *desc,
-				     unsigned int nr_stats);
+/* stats_meta's resp, from the same descriptor tables (stats, knobs). */
+struct json_object *cz_ctl_meta_resp(const struct cz_stats_view *v);
 
 /*
- * Where a server's answers come from. @stats runs on the server thread and
- * returns 0 with a new resp object, or an errno with @err filled.
+ * Where a server's answers come from. @stats and @set run on the server
+ * thread and return 0 with a new resp object, or an errno with @err
+ * filled. @set NULL: the scheduler has no tunables.
  */
 struct cz_ctl_source {
 	struct json_object	*meta;		/* stats_meta's resp, borrowed */
 	int			(*stats)(void *ctx, struct json_object **resp,
 					 char *err, size_t errlen);
+	int			(*set)(void *ctx, const char *name, u64 value,
+				       struct json_object **resp, char *err,
+				       size_t errlen);
 	void			*ctx;
 };
 
@@ -130,6 +171,27 @@ int cz_ctl_print_text(FILE *f, struct json_object *resp);
 /* OpenMetrics text from a stats_meta resp and a stats resp. */
 int cz_ctl_print_openmetrics(FILE *f, struct json_object *meta,
 			     struct json_object *resp);
+
+/* ---- a client (lib/cz_ctl_client.c) ---- */
+
+struct cz_ctl_conn {
+	int	fd;
+	char	*buf;		/* received, not yet returned */
+	size_t	len;
+	size_t	cap;
+};
+
+/* 0, or the errno of socket()/connect() (ENAMETOOLONG: @path too long). */
+int cz_ctl_connect(struct cz_ctl_conn *c, const char *path, int timeout_s);
+void cz_ctl_disconnect(struct cz_ctl_conn *c);
+/*
+ * Send request @line (taken over; NULL counts as out of memory), read one
+ * reply line. Returns 0 with *@resp, the server's errno (> 0) with its
+ * message in @msg, or -1 with @msg saying what broke. EINTR is retried
+ * unless *@stop (may be NULL) is set.
+ */
+int cz_ctl_call(struct cz_ctl_conn *c, char *line, struct json_object **resp,
+		char *msg, size_t len, const volatile sig_atomic_t *stop);
 
 /* ---- the server ---- */
 

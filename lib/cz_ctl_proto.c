@@ -7,7 +7,8 @@
  *
  * Message shapes follow scx_stats (sched-ext/scx, rust/scx_stats):
  * - request  {"req":NAME,"args":{...}}; "args" may be absent; for "stats",
- *   args.target defaults to "top", the only target there is.
+ *   args.target defaults to "top", the only target there is. "set"
+ *   ({"name":KNOB,"value":N}) is ours: scx_stats has no such request.
  * - reply    {"errno":0,"args":{"resp":VALUE}}; on error errno is non-zero
  *   and resp is a string saying why.
  * - stats_meta's resp maps a struct name to {"name","desc","top":"true",
@@ -16,7 +17,8 @@
  *   "user" under keys starting with '_'. Ours: "_kind" (counter or gauge),
  *   "_percpu_of" (the per-CPU list of another field), "_unit", "_om_name",
  *   and "_om_prefix" on the struct, which scx's scxstats_to_openmetrics.py
- *   also reads.
+ *   also reads. Tunables are fields of kind "tunable" with "_min", "_max"
+ *   and "_default"; OpenMetrics shows them as gauges.
  *
  * Key choices:
  * - json-c parses (strict, UTF-8 validated) and prints. A request must be
@@ -84,6 +86,35 @@ static struct json_object *parse_line(const char *line, size_t len,
 	return o;
 }
 
+/* "set"'s args: a knob name and a non-negative integer value. */
+static int decode_set(struct json_object *args, struct cz_ctl_req *req,
+		      char *err, size_t errlen)
+{
+	struct json_object *name, *value;
+
+	if (!args || !json_object_object_get_ex(args, "name", &name) ||
+	    !json_object_is_type(name, json_type_string) ||
+	    !json_object_object_get_ex(args, "value", &value)) {
+		snprintf(err, errlen, "set needs args {\"name\": string, \"value\": integer}");
+		return EINVAL;
+	}
+	if ((size_t)json_object_get_string_len(name) >= sizeof(req->name) ||
+	    strlen(json_object_get_string(name)) !=
+	    (size_t)json_object_get_string_len(name)) {
+		snprintf(err, errlen, "set: no tunable has such a name");
+		return ENOENT;
+	}
+	/* json-c holds integers as int64, or as uint64 above INT64_MAX. */
+	if (!json_object_is_type(value, json_type_int) ||
+	    json_object_get_int64(value) < 0) {
+		snprintf(err, errlen, "set: \"value\" must be a non-negative integer");
+		return EINVAL;
+	}
+	strcpy(req->name, json_object_get_string(name));
+	req->value = json_object_get_uint64(value);
+	return 0;
+}
+
 int cz_ctl_decode(const char *line, size_t len, struct cz_ctl_req *req,
 		  char *err, size_t errlen)
 {
@@ -126,8 +157,12 @@ int cz_ctl_decode(const char *line, size_t len, struct cz_ctl_req *req,
 		}
 	} else if (str_is(name, "stats_meta")) {
 		req->kind = CZ_CTL_REQ_STATS_META;
+	} else if (str_is(name, "set")) {
+		req->kind = CZ_CTL_REQ_SET;
+		ret = decode_set(args, req, err, errlen);
+		goto out;
 	} else {
-		snprintf(err, errlen, "unknown request \"%.*s\" (known: stats, stats_meta)",
+		snprintf(err, errlen, "unknown request \"%.*s\" (known: stats, stats_meta, set)",
 			 ECHO_MAX, json_object_get_string(name));
 		goto out;
 	}
@@ -174,6 +209,54 @@ char *cz_ctl_request(const char *req, const char *target)
 	line = to_line(o, NULL);
 	json_object_put(o);
 	return line;
+}
+
+char *cz_ctl_set_request(const char *name, u64 value)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *args = json_object_new_object();
+	char *line = NULL;
+
+	if (o && args) {
+		json_object_object_add(o, "req", json_object_new_string("set"));
+		json_object_object_add(args, "name", json_object_new_string(name));
+		json_object_object_add(args, "value", json_object_new_uint64(value));
+		json_object_object_add(o, "args", args);
+		args = NULL;
+		line = to_line(o, NULL);
+	}
+	json_object_put(args);
+	json_object_put(o);
+	return line;
+}
+
+int cz_knob_check(const struct cz_knob_desc *knobs, unsigned int nr,
+		  const char *name, u64 value, char *err, size_t errlen)
+{
+	size_t off = 0;
+
+	for (unsigned int i = 0; i < nr; i++) {
+		const struct cz_knob_desc *k = &knobs[i];
+
+		if (strcmp(k->name, name))
+			continue;
+		if (value < k->min || value > k->max) {
+			snprintf(err, errlen, "%s: %llu is out of range [%llu, %llu]",
+				 k->name, (unsigned long long)value,
+				 (unsigned long long)k->min,
+				 (unsigned long long)k->max);
+			return -ERANGE;
+		}
+		return i;
+	}
+	off = snprintf(err, errlen, "unknown tunable \"%.*s\" (%s", ECHO_MAX,
+		       name, nr ? "known:" : "this scheduler has none");
+	for (unsigned int i = 0; i < nr && off < errlen; i++)
+		off += snprintf(err + off, errlen - off, "%s%s", i ? ", " : " ",
+				knobs[i].name);
+	if (off < errlen)
+		snprintf(err + off, errlen - off, ")");
+	return -ENOENT;
 }
 
 char *cz_ctl_reply(int err, struct json_object *resp, size_t *len)
@@ -261,6 +344,9 @@ struct json_object *cz_ctl_stats_resp(const struct cz_stats_view *v,
 		snprintf(key, sizeof(key), "%s_percpu", d->key);
 		json_object_object_add(o, key, list);
 	}
+	for (unsigned int i = 0; i < v->nr_knobs && v->knob_vals; i++)
+		json_object_object_add(o, v->knobs[i].name,
+				       json_object_new_uint64(v->knob_vals[i]));
 	return o;
 }
 
@@ -292,10 +378,10 @@ static void meta_field(struct json_object *fields, const char *name,
 	json_object_object_add(fields, name, f);
 }
 
-struct json_object *cz_ctl_meta_resp(const char *sched,
-				     const struct cz_stat_desc *desc,
-				     unsigned int nr_stats)
+struct json_object *cz_ctl_meta_resp(const struct cz_stats_view *v)
 {
+	const char *sched = v->sched;
+	char lo[24], hi[24], dfl[24];
 	struct json_object *top = json_object_new_object();
 	struct json_object *st = json_object_new_object();
 	struct json_object *fields = json_object_new_object();
@@ -324,8 +410,8 @@ struct json_object *cz_ctl_meta_resp(const char *sched,
 		   "seconds since the scheduler attached",
 		   (const char *const[]){ "_kind", "gauge", "_unit", "seconds",
 					  "_om_name", "uptime_seconds", NULL });
-	for (unsigned int i = 0; i < nr_stats; i++) {
-		const struct cz_stat_desc *d = &desc[i];
+	for (unsigned int i = 0; i < v->nr_stats; i++) {
+		const struct cz_stat_desc *d = &v->desc[i];
 		const char *kind = d->kind == CZ_STAT_GAUGE ? "gauge" : "counter";
 
 		meta_field(fields, d->key, "datum", "u64", d->desc,
@@ -337,6 +423,17 @@ struct json_object *cz_ctl_meta_resp(const char *sched,
 		meta_field(fields, key, "array", "u64", buf,
 			   (const char *const[]){ "_kind", kind,
 						  "_percpu_of", d->key, NULL });
+	}
+	for (unsigned int i = 0; i < v->nr_knobs; i++) {
+		const struct cz_knob_desc *k = &v->knobs[i];
+
+		snprintf(lo, sizeof(lo), "%llu", (unsigned long long)k->min);
+		snprintf(hi, sizeof(hi), "%llu", (unsigned long long)k->max);
+		snprintf(dfl, sizeof(dfl), "%llu", (unsigned long long)k->dfl);
+		meta_field(fields, k->name, "datum", "u64", k->desc,
+			   (const char *const[]){ "_kind", "tunable", "_min", lo,
+						  "_max", hi, "_default", dfl,
+						  NULL });
 	}
 	json_object_object_add(st, "fields", fields);
 	json_object_object_add(top, sched, st);
@@ -359,7 +456,12 @@ char *cz_ctl_handle(const struct cz_ctl_source *src, const char *line,
 		return cz_ctl_reply(0, json_object_get(src->meta), out_len);
 
 	err[0] = '\0';
-	ret = src->stats(src->ctx, &resp, err, sizeof(err));
+	if (req.kind == CZ_CTL_REQ_SET && !src->set)
+		return cz_ctl_error_reply(ENOENT, "this scheduler has no tunables", out_len);
+	if (req.kind == CZ_CTL_REQ_SET)
+		ret = src->set(src->ctx, req.name, req.value, &resp, err, sizeof(err));
+	else
+		ret = src->stats(src->ctx, &resp, err, sizeof(err));
 	if (ret)
 		return cz_ctl_error_reply(ret, err[0] ? err : strerror(ret), out_len);
 	return cz_ctl_reply(0, resp, out_len);

@@ -22,12 +22,18 @@
  *   destroyed (waiting at most for one read in flight). So clients never
  *   delay the stats loop, and never read a closed map across a
  *   kernel-requested restart: in between, they get EAGAIN.
+ * - Live tunables: one value array, guarded by the same mutex, is the truth.
+ *   Options fill it, run_once() writes it into "cz_knobs" before each
+ *   attach, and the socket's "set" writes one value into both, so a change
+ *   made while running also survives a kernel-requested restart.
  * - Two hidden options are for czctl, not for people: --describe prints the
- *   scheduler's one-line description (czctl list), --check-args parses the
+ *   scheduler's one-line description and its tunables (czctl list, one
+ *   tab-separated "tunable" line each), --check-args parses the
  *   command line and exits 0 or 2 without loading anything, so that
  *   `czctl switch` rejects bad arguments before it stops the running
  *   scheduler.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -55,6 +61,7 @@ enum {
 	OPT_STATS_SOCKET,
 	OPT_DESCRIBE,
 	OPT_CHECK_ARGS,
+	OPT_KNOB_BASE = 0x1000,	/* + knob index */
 	POLL_MS = 100,		/* how often the exit record is checked */
 	LINE_MAX_LEN = 8192,
 };
@@ -63,6 +70,7 @@ static volatile sig_atomic_t stop_signal;
 static const char *prog = "scx";
 static const struct cz_sched *the_sched;	/* for --describe */
 static bool check_args_only;
+static u64 *knob_vals;		/* for the knob options' parser */
 
 static void on_signal(int sig)
 {
@@ -82,7 +90,7 @@ static void say(const char *fmt, ...)
 }
 
 static const struct argp_option common_options[] = {
-	{ NULL, 0, NULL, 0, "Common options:", 2 },
+	{ NULL, 0, NULL, 0, "Common options:", 3 },
 	{ "verbose", 'v', NULL, 0,
 	  "Print libbpf debug output (e.g. the verifier log)", 0 },
 	{ "interval", 'i', "SECS", 0,
@@ -139,6 +147,13 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		/* The doc up to argp's '\v' (text after the options), one line. */
 		printf("%.*s\n", (int)strcspn(the_sched->doc ?: "", "\v\n"),
 		       the_sched->doc ?: "");
+		for (unsigned int i = 0; i < the_sched->nr_knobs; i++) {
+			const struct cz_knob_desc *k = &the_sched->knobs[i];
+
+			printf("tunable\t%s\t%llu\t%llu\t%llu\t%s\n", k->name,
+			       (unsigned long long)k->min, (unsigned long long)k->max,
+			       (unsigned long long)k->dfl, k->desc);
+		}
 		exit(CZ_EXIT_OK);
 	case OPT_CHECK_ARGS:
 		check_args_only = true;
@@ -147,6 +162,70 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		cz_usage_error(state, "unexpected argument '%s'", arg);
 	default:
 		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* ---- live tunables as options ---- */
+
+/* Tunable "slice_us" is option --slice-us. */
+static void dashed(char *s)
+{
+	for (; *s; s++)
+		if (*s == '_')
+			*s = '-';
+}
+
+static error_t parse_knob(int key, char *arg, struct argp_state *state)
+{
+	const struct cz_knob_desc *k;
+	char opt[CZ_KNOB_NAME_MAX + 2];
+
+	if (key < OPT_KNOB_BASE || key >= OPT_KNOB_BASE + (int)the_sched->nr_knobs)
+		return ARGP_ERR_UNKNOWN;
+	k = &the_sched->knobs[key - OPT_KNOB_BASE];
+	snprintf(opt, sizeof(opt), "--%s", k->name);
+	dashed(opt);
+	knob_vals[key - OPT_KNOB_BASE] = cz_opt_uint(state, opt, arg, k->min, k->max);
+	return 0;
+}
+
+/*
+ * One option per tunable: --slice-us for "slice_us", its range and default
+ * in the help. Built once per process; never freed (argp keeps pointers).
+ */
+static struct argp_option *knob_options(const struct cz_sched *s)
+{
+	struct argp_option *o = calloc(s->nr_knobs + 1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	for (unsigned int i = 0; i < s->nr_knobs; i++) {
+		const struct cz_knob_desc *k = &s->knobs[i];
+		char *name = strdup(k->name), *doc;
+
+		if (!name || asprintf(&doc, "%s (%llu-%llu, default %llu)", k->desc,
+				      (unsigned long long)k->min,
+				      (unsigned long long)k->max,
+				      (unsigned long long)k->dfl) < 0)
+			return NULL;
+		dashed(name);
+		o[i] = (struct argp_option){ name, OPT_KNOB_BASE + i, "N", 0, doc, 0 };
+	}
+	return o;
+}
+
+/* A table the rest of libcz can trust: checked once, before parsing. */
+static int knobs_valid(const struct cz_sched *s)
+{
+	if (s->nr_knobs > CZ_MAX_KNOBS)
+		return -1;
+	for (unsigned int i = 0; i < s->nr_knobs; i++) {
+		const struct cz_knob_desc *k = &s->knobs[i];
+
+		if (!k->name || strlen(k->name) >= CZ_KNOB_NAME_MAX ||
+		    k->min > k->max || k->dfl < k->min || k->dfl > k->max)
+			return -1;
 	}
 	return 0;
 }
@@ -238,8 +317,11 @@ struct live {
 	const struct cz_sched		*sched;
 	unsigned int			nr_cpus;
 	struct bpf_map			*map;
+	struct bpf_map			*knobs_map;
 	double				started;
 	u64				*vals;	/* the server thread's own */
+	u64				knobs[CZ_MAX_KNOBS];	/* the truth */
+	u64				knobs_copy[CZ_MAX_KNOBS];	/* server's */
 };
 
 /*
@@ -253,6 +335,8 @@ static int live_stats(void *ctx, struct json_object **resp, char *err,
 	struct cz_stats_view v = {
 		.sched = l->sched->name, .desc = l->sched->stats,
 		.nr_stats = l->sched->nr_stats, .nr_cpus = l->nr_cpus,
+		.knobs = l->sched->knobs, .nr_knobs = l->sched->nr_knobs,
+		.knob_vals = l->knobs_copy,
 	};
 	int ret = 0;
 
@@ -265,6 +349,7 @@ static int live_stats(void *ctx, struct json_object **resp, char *err,
 		ret = EIO;
 	} else {
 		v.uptime_s = now_s() - l->started;
+		memcpy(l->knobs_copy, l->knobs, sizeof(l->knobs));
 	}
 	pthread_mutex_unlock(&l->lock);
 	if (ret)
@@ -277,10 +362,72 @@ static int live_stats(void *ctx, struct json_object **resp, char *err,
 	return 0;
 }
 
-static void live_set(struct live *l, struct bpf_map *map, double started)
+/*
+ * cz_ctl_source.set: runs on the server thread. While detached the value
+ * is only kept: the next attach writes it.
+ */
+static int live_knob_set(void *ctx, const char *name, u64 value,
+			 struct json_object **resp, char *err, size_t errlen)
+{
+	struct live *l = ctx;
+	int idx, ret = 0;
+	u32 key;
+	u64 old;
+
+	pthread_mutex_lock(&l->lock);
+	idx = cz_knob_check(l->sched->knobs, l->sched->nr_knobs, name, value,
+			    err, errlen);
+	if (idx < 0) {
+		pthread_mutex_unlock(&l->lock);
+		return -idx;
+	}
+	key = idx;
+	old = l->knobs[idx];
+	if (l->knobs_map &&
+	    bpf_map__update_elem(l->knobs_map, &key, sizeof(key), &value,
+				 sizeof(value), BPF_ANY)) {
+		snprintf(err, errlen, "writing the tunables map failed: %s",
+			 strerror(errno));
+		ret = EIO;
+	} else {
+		l->knobs[idx] = value;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (ret)
+		return ret;
+
+	say("tunable %s: %llu -> %llu", l->sched->knobs[idx].name,
+	    (unsigned long long)old, (unsigned long long)value);
+	*resp = json_object_new_object();
+	if (!*resp) {
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	json_object_object_add(*resp, "name", json_object_new_string(l->sched->knobs[idx].name));
+	json_object_object_add(*resp, "value", json_object_new_uint64(value));
+	json_object_object_add(*resp, "old", json_object_new_uint64(old));
+	return 0;
+}
+
+/* Every tunable into the map: before attach, so the policy never sees 0. */
+static int live_knobs_write(struct live *l, struct bpf_map *map)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	for (u32 i = 0; i < l->sched->nr_knobs && !ret; i++)
+		ret = bpf_map__update_elem(map, &i, sizeof(i), &l->knobs[i],
+					   sizeof(u64), BPF_ANY);
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+static void live_set(struct live *l, struct bpf_map *map,
+		     struct bpf_map *knobs_map, double started)
 {
 	pthread_mutex_lock(&l->lock);
 	l->map = map;
+	l->knobs_map = knobs_map;
 	l->started = started;
 	pthread_mutex_unlock(&l->lock);
 }
@@ -329,7 +476,7 @@ static int run_once(struct run *r)
 	const struct cz_sched *s = r->sched;
 	const struct cz_opts *o = r->opts;
 	struct bpf_object_skeleton *skel;
-	struct bpf_map *ops, *stats, *exit_map;
+	struct bpf_map *ops, *stats, *exit_map, *knobs;
 	struct bpf_link *link;
 	double started, last, deadline;
 	char seq[32];
@@ -343,8 +490,9 @@ static int run_once(struct run *r)
 	ops = find_ops_map(*skel->obj);
 	stats = bpf_object__find_map_by_name(*skel->obj, "cz_stats");
 	exit_map = bpf_object__find_map_by_name(*skel->obj, "cz_exit");
-	if (!ops || !stats || !exit_map) {
-		say("the BPF object lacks its struct_ops, cz_stats or cz_exit map");
+	knobs = bpf_object__find_map_by_name(*skel->obj, "cz_knobs");
+	if (!ops || !stats || !exit_map || !knobs) {
+		say("the BPF object lacks its struct_ops, cz_stats, cz_exit or cz_knobs map");
 		goto out;
 	}
 	if (o->partial && set_ops_u64(*skel->obj, ops, "flags", SCX_OPS_SWITCH_PARTIAL, true))
@@ -357,6 +505,10 @@ static int run_once(struct run *r)
 	if (bpf_object__load_skeleton(skel)) {
 		say("loading the BPF program failed: %s%s", strerror(errno),
 		    o->verbose ? "" : " (run with -v for the verifier log)");
+		goto out;
+	}
+	if (live_knobs_write(&r->live, knobs)) {
+		say("writing the tunables failed: %s", strerror(errno));
 		goto out;
 	}
 	link = bpf_map__attach_struct_ops(ops);
@@ -375,7 +527,7 @@ static int run_once(struct run *r)
 	say("attached: ops \"%s\", stats every %gs", s->name, o->interval_s);
 
 	started = last = now_s();
-	live_set(&r->live, stats, started);
+	live_set(&r->live, stats, knobs, started);
 	deadline = o->duration_s ? started + o->duration_s : 0;
 	memset(r->prev, 0, sizeof(u64) * s->nr_stats * r->nr_cpus);
 	while (!stop_signal && !exited(bpf_map__fd(exit_map), &r->exit)) {
@@ -407,7 +559,7 @@ static int run_once(struct run *r)
 	}
 out:
 	/* The server thread must be done with the map before it closes. */
-	live_set(&r->live, NULL, 0);
+	live_set(&r->live, NULL, NULL, 0);
 	s->destroy();
 	return ret;
 }
@@ -418,8 +570,11 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 		.interval_s = 1.0, .stats_socket = CZ_CTL_DEFAULT_PATH,
 	};
 	const struct argp sched_argp = { .options = s->options, .parser = s->parse };
-	const struct argp_child children[] = {
+	struct argp knob_argp = { .parser = parse_knob };
+	struct argp_child children[] = {
 		{ &sched_argp, 0, "Scheduler options:", 1 },
+		{ &knob_argp, 0, "Tunables (also live: czctl set NAME=N, the "
+		  "option's name with '_' for '-'):", 2 },
 		{ 0 },
 	};
 	/* Common options at the top, so their parser gets &opts as input. */
@@ -443,6 +598,19 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 	argp_program_version = "controlzone " CZ_VERSION;
 	argp_err_exit_status = CZ_EXIT_USAGE;
 	the_sched = s;
+	if (knobs_valid(s)) {
+		say("the scheduler's tunables table is invalid (a bug)");
+		return CZ_EXIT_FAIL;
+	}
+	for (unsigned int i = 0; i < s->nr_knobs; i++)
+		r.live.knobs[i] = s->knobs[i].dfl;
+	knob_vals = r.live.knobs;
+	if (!s->nr_knobs)
+		memset(&children[1], 0, sizeof(children[1]));
+	else if (!(knob_argp.options = knob_options(s))) {
+		say("out of memory");
+		return CZ_EXIT_FAIL;
+	}
 	argp_parse(&argp, argc, argv, 0, NULL, &opts);
 	if (check_args_only)
 		return CZ_EXIT_OK;
@@ -490,10 +658,17 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 		goto out;
 	}
 	if (srv) {
-		struct cz_ctl_source src = { .stats = live_stats, .ctx = &r.live };
+		struct cz_ctl_source src = {
+			.stats = live_stats, .ctx = &r.live,
+			.set = s->nr_knobs ? live_knob_set : NULL,
+		};
+		const struct cz_stats_view v = {
+			.sched = s->name, .desc = s->stats, .nr_stats = s->nr_stats,
+			.knobs = s->knobs, .nr_knobs = s->nr_knobs,
+		};
 
-		/* The same descriptor table as the stats line: one list. */
-		meta = cz_ctl_meta_resp(s->name, s->stats, s->nr_stats);
+		/* The same descriptor tables as the stats line: one list. */
+		meta = cz_ctl_meta_resp(&v);
 		src.meta = meta;
 		if (!meta || cz_ctl_server_start(srv, &src)) {
 			say("stats socket: cannot start its thread");

@@ -132,6 +132,10 @@ static const char *const wrong[] = {
 	"{\"req\":\"stats\",}", "{req:\"stats\"}", "{\"req\":\"stats\"",
 	"{\"req\":\"stats\"}}", "{\"req\":\"set\",\"args\":{\"name\":\"x\"}}",
 	"{\"a\":1e999999}", "{\"req\":\"stats\",\"n\":-}", " ", "\t",
+	/* "set" with a value out of range, or a name no scheduler has */
+	"{\"req\":\"set\",\"args\":{\"name\":\"slice_us\",\"value\":0}}",
+	"{\"req\":\"set\",\"args\":{\"name\":\"nope\",\"value\":1}}",
+	"{\"req\":\"set\",\"args\":{\"name\":\"slice_us\",\"value\":-5}}",
 };
 
 static void gen(struct line *l)

@@ -4,9 +4,10 @@
  *
  *   czctl stats [--json|--openmetrics] [--follow SECS] [--socket PATH]
  *   czctl status [--socket PATH]
+ *   czctl set NAME=VALUE [--socket PATH]
  *   czctl list | start NAME [-- ARGS] | stop | switch NAME [-- ARGS]
  *
- * This file is the command line, stats and status: a client of the stats
+ * This file is the command line, stats, status and set: a client of the stats
  * socket every controlzone scheduler serves (lib/cz_ctl.h, the scx_stats
  * protocol), so it also reads scx's own Rust schedulers, of
  * /sys/kernel/sched_ext and of czctl's run-state. czctl_run.c lists,
@@ -18,8 +19,8 @@
  * - Every error is one line on stderr and a documented exit code (below);
  *   a socket that is missing, stale (nothing listening) or not ours to
  *   open is told apart, because each needs a different fix.
- * - Requests and replies time out after TIMEOUT_S: a wedged server must not
- *   hang a monitoring script.
+ * - Requests and replies time out after TIMEOUT_S (lib/cz_ctl_client.c):
+ *   a wedged server must not hang a monitoring script.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,8 +32,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <json-c/json.h>
 #include "cz_ctl.h"
 #include "cz_runstate.h"
@@ -66,9 +65,14 @@ const char usage_text[] =
 "      sched_ext's state, the running scheduler, the pid, args, uptime and\n"
 "      log of the one czctl started, and its uptime if its stats socket\n"
 "      answers.\n"
+"  set NAME=VALUE [--socket PATH]\n"
+"      Change the running scheduler's tunable NAME (see list) to the\n"
+"      integer VALUE, without reloading it; prints \"NAME: OLD -> NEW\".\n"
+"      An unknown NAME or a VALUE out of its range is refused (exit 2).\n"
 "  list\n"
 "      The installed schedulers (scx_* in czctl's directory, then\n"
-"      $CZ_SCHED_PATH, then $PATH) with their descriptions.\n"
+"      $CZ_SCHED_PATH, then $PATH) with their descriptions and tunables\n"
+"      (name, range, default).\n"
 "  start [-v] NAME [-- ARGS]\n"
 "      Start scheduler NAME (scx_central or central) detached, output\n"
 "      appended to " CZ_RUN_DIR "/NAME.log; return once sched_ext is\n"
@@ -89,8 +93,8 @@ const char usage_text[] =
 "\n"
 "Exit codes: 0 success; 1 failure (nothing running, unknown scheduler,\n"
 "not root, the scheduler failed to start, no socket or a stale one, no\n"
-"reply); 2 bad usage, including arguments the scheduler rejects; 3 the\n"
-"kernel has no sched_ext.\n";
+"reply); 2 bad usage, including arguments or a tunable value the\n"
+"scheduler rejects; 3 the kernel has no sched_ext.\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -130,13 +134,6 @@ static bool have_sched_ext(void)
 
 /* ---- the connection ---- */
 
-struct conn {
-	int	fd;
-	char	*buf;		/* received, not yet returned */
-	size_t	len;
-	size_t	cap;
-};
-
 /* Why connecting failed, as one line, and the exit code that goes with it. */
 static int connect_error(const char *path, int err, char *msg, size_t len)
 {
@@ -155,6 +152,9 @@ static int connect_error(const char *path, int err, char *msg, size_t len)
 	case EPERM:
 		snprintf(msg, len, "%s: permission denied (the socket is root's: run as root)", path);
 		return EXIT_FAIL;
+	case ENAMETOOLONG:
+		snprintf(msg, len, "%s: socket path too long", path);
+		return EXIT_FAIL;
 	default:
 		snprintf(msg, len, "%s: %s", path, strerror(err));
 		return EXIT_FAIL;
@@ -162,110 +162,17 @@ static int connect_error(const char *path, int err, char *msg, size_t len)
 }
 
 /* 0, or an exit code with @msg filled. */
-static int conn_open(struct conn *c, const char *path, char *msg, size_t len)
+static int conn_open(struct cz_ctl_conn *c, const char *path, char *msg, size_t len)
 {
-	struct timeval tv = { .tv_sec = TIMEOUT_S };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int err;
+	int err = cz_ctl_connect(c, path, TIMEOUT_S);
 
-	memset(c, 0, sizeof(*c));
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(msg, len, "%s: socket path too long", path);
-		return EXIT_FAIL;
-	}
-	strcpy(sa.sun_path, path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		snprintf(msg, len, "socket: %s", strerror(errno));
-		return EXIT_FAIL;
-	}
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		err = errno;
-		close(c->fd);
-		c->fd = -1;
-		return connect_error(path, err, msg, len);
-	}
-	return 0;
+	return err ? connect_error(path, err, msg, len) : 0;
 }
 
-static void conn_close(struct conn *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->buf);
-	c->fd = -1;
-	c->buf = NULL;
-}
-
-/*
- * Send @req, read one reply line. Returns 0 with *@resp, the server's
- * errno (> 0) with its message, or -1 with @msg saying what broke.
- */
-static int conn_request(struct conn *c, const char *req, const char *target,
+static int conn_request(struct cz_ctl_conn *c, const char *req, const char *target,
 			struct json_object **resp, char *msg, size_t len)
 {
-	char *line = cz_ctl_request(req, target), *nl;
-	size_t n = line ? strlen(line) : 0, off = 0;
-	int ret;
-
-	*resp = NULL;
-	if (!line) {
-		snprintf(msg, len, "out of memory");
-		return -1;
-	}
-	while (off < n) {
-		ssize_t w = send(c->fd, line + off, n - off, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR && !interrupted)
-			continue;
-		if (w <= 0) {
-			snprintf(msg, len, "sending the request failed: %s",
-				 errno == EAGAIN ? "timed out" : strerror(errno));
-			free(line);
-			return -1;
-		}
-		off += w;
-	}
-	free(line);
-
-	while (!(nl = c->len ? memchr(c->buf, '\n', c->len) : NULL)) {
-		ssize_t r;
-
-		if (c->len == c->cap) {
-			char *p;
-
-			if (c->cap >= CZ_CTL_REPLY_MAX) {
-				snprintf(msg, len, "reply longer than %d bytes", CZ_CTL_REPLY_MAX);
-				return -1;
-			}
-			p = realloc(c->buf, c->cap ? c->cap * 2 : 16384);
-			if (!p) {
-				snprintf(msg, len, "out of memory");
-				return -1;
-			}
-			c->buf = p;
-			c->cap = c->cap ? c->cap * 2 : 16384;
-		}
-		r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
-		if (r < 0 && errno == EINTR && !interrupted)
-			continue;
-		if (r == 0) {
-			snprintf(msg, len, "the server closed the connection (the scheduler exited?)");
-			return -1;
-		}
-		if (r < 0) {
-			snprintf(msg, len, "no reply: %s",
-				 errno == EAGAIN ? "timed out" : strerror(errno));
-			return -1;
-		}
-		c->len += r;
-	}
-	ret = cz_ctl_decode_reply(c->buf, nl - c->buf, resp, msg, len);
-	c->len -= nl + 1 - c->buf;
-	memmove(c->buf, nl + 1, c->len);
-	return ret;
+	return cz_ctl_call(c, cz_ctl_request(req, target), resp, msg, len, &interrupted);
 }
 
 /* ---- commands ---- */
@@ -342,7 +249,7 @@ static int cmd_stats(int argc, char **argv)
 	struct json_object *meta = NULL, *resp;
 	double follow = 0;
 	bool format_set = false;
-	struct conn c;
+	struct cz_ctl_conn c;
 	char msg[512];
 	int opt, ret;
 
@@ -388,7 +295,7 @@ static int cmd_stats(int argc, char **argv)
 	if (fmt == FMT_OPENMETRICS &&
 	    conn_request(&c, "stats_meta", NULL, &meta, msg, sizeof(msg))) {
 		say("stats_meta: %s", msg);
-		conn_close(&c);
+		cz_ctl_disconnect(&c);
 		return EXIT_FAIL;
 	}
 	for (;;) {
@@ -423,7 +330,7 @@ static int cmd_stats(int argc, char **argv)
 	if (interrupted)
 		ret = EXIT_OK;
 	json_object_put(meta);
-	conn_close(&c);
+	cz_ctl_disconnect(&c);
 	if (ferror(stdout)) {
 		say("writing the output failed");
 		return EXIT_FAIL;
@@ -436,7 +343,7 @@ static int cmd_status(int argc, char **argv)
 	const char *path = CZ_CTL_DEFAULT_PATH;
 	struct json_object *resp, *up;
 	char state[64], ops[128], msg[512];
-	struct conn c;
+	struct cz_ctl_conn c;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":h", socket_only, NULL)) != -1) {
@@ -478,7 +385,66 @@ static int cmd_status(int argc, char **argv)
 			printf("uptime_s   %.1f\n", json_object_get_double(up));
 		json_object_put(resp);
 	}
-	conn_close(&c);
+	cz_ctl_disconnect(&c);
+	return EXIT_OK;
+}
+
+/*
+ * set NAME=VALUE: the scheduler checks the name and range (it owns the
+ * table); a value it refuses is a usage error, like a bad option.
+ */
+static int cmd_set(int argc, char **argv)
+{
+	const char *path = CZ_CTL_DEFAULT_PATH;
+	struct json_object *resp, *old;
+	char name[CZ_KNOB_NAME_MAX], msg[512], *eq, *end;
+	unsigned long long value;
+	struct cz_ctl_conn c;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, ":h", socket_only, NULL)) != -1) {
+		switch (opt) {
+		case OPT_SOCKET:
+			path = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return bad_option(argv, opt);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("set takes one NAME=VALUE");
+	eq = strchr(argv[optind], '=');
+	if (!eq || eq == argv[optind] || (size_t)(eq - argv[optind]) >= sizeof(name))
+		return usage_error("set: '%s' is not NAME=VALUE", argv[optind]);
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - argv[optind]), argv[optind]);
+	errno = 0;
+	value = strtoull(eq + 1, &end, 0);
+	if (errno || end == eq + 1 || *end || strchr(eq + 1, '-'))
+		return usage_error("set: %s: '%s' is not a non-negative integer", name, eq + 1);
+
+	ret = conn_open(&c, path, msg, sizeof(msg));
+	if (ret) {
+		say("%s", msg);
+		return ret;
+	}
+	ret = cz_ctl_call(&c, cz_ctl_set_request(name, value), &resp, msg, sizeof(msg),
+			 &interrupted);
+	cz_ctl_disconnect(&c);
+	if (ret == ENOENT || ret == ERANGE || ret == EINVAL) {
+		say("set: %s", msg);
+		return EXIT_USAGE;
+	}
+	if (ret) {
+		say("set: %s", msg);
+		return EXIT_FAIL;
+	}
+	if (json_object_object_get_ex(resp, "old", &old))
+		printf("%s: %llu -> %llu\n", name,
+		       (unsigned long long)json_object_get_uint64(old), value);
+	json_object_put(resp);
 	return EXIT_OK;
 }
 
@@ -510,6 +476,8 @@ int main(int argc, char **argv)
 		return cmd_stop(argc - 1, argv + 1);
 	if (!strcmp(cmd, "switch"))
 		return cmd_switch(argc - 1, argv + 1);
+	if (!strcmp(cmd, "set"))
+		return cmd_set(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return usage_error("unknown option %s", cmd);
 	return usage_error("unknown command '%s'", cmd);

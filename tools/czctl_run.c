@@ -246,6 +246,28 @@ static const struct option run_options[] = {
 	{ 0 }
 };
 
+/*
+ * --describe's "tunable\tNAME\tMIN\tMAX\tDEFAULT\tDESC" lines, indented
+ * under the scheduler: "NAME=DEFAULT [MIN, MAX]  DESC".
+ */
+static void print_tunables(char *lines, size_t width)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(lines, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[6], *fsave = NULL;
+		int n = 0;
+
+		for (char *t = strtok_r(line, "\t", &fsave); t && n < 6;
+		     t = strtok_r(NULL, "\t", &fsave))
+			f[n++] = t;
+		if (n == 6 && !strcmp(f[0], "tunable"))
+			printf("%-*s    %s=%s [%s, %s]  %s\n", (int)width, "",
+			       f[1], f[4], f[2], f[3], f[5]);
+	}
+}
+
 int cmd_list(int argc, char **argv)
 {
 	char *list, *save = NULL, **names = NULL, out[OUT_MAX];
@@ -309,15 +331,20 @@ int cmd_list(int argc, char **argv)
 		const char *desc = out;
 		size_t plen = strlen(names[i]);
 
+		char *rest = "";
+
 		if (run_capture(args, out, sizeof(out)) != 0 || !out[0]) {
 			desc = "(no description: not a controlzone scheduler?)";
 		} else {
-			out[strcspn(out, "\n")] = '\0';
+			rest = out + strcspn(out, "\n");
+			if (*rest)
+				*rest++ = '\0';
 			/* The doc begins "scx_name: "; the column says that. */
 			if (!strncmp(out, names[i], plen) && !strncmp(out + plen, ": ", 2))
 				desc = out + plen + 2;
 		}
 		printf("%-*s  %s\n", (int)width, names[i], desc);
+		print_tunables(rest, width);
 		free(names[i]);
 	}
 	free(names);

@@ -17,7 +17,7 @@
  *   central CPU overlaps useful work instead of idling the worker. Idle
  *   workers are served before workers that asked ahead.
  * - A BPF timer on the central CPU preempts workers that have run longer
- *   than the slice (--slice-us) while tasks wait, centrally or behind them.
+ *   than the slice (--slice-us, tunable live) while tasks wait, centrally or behind them.
  * - A waking task that is owed CPU time (its vtime trails the system's by
  *   more than a quarter slice) and finds no idle worker is not made to wait
  *   for a slice to expire: the central CPU puts it at the head of the CPU
@@ -59,7 +59,12 @@ enum {
 
 const volatile u32 central_cpu;
 const volatile u32 nr_cpus = 1;		/* possible CPUs, set by the loader */
-const volatile u64 slice_ns = 20 * NSEC_PER_MSEC;
+
+/* The slice is a live tunable (czctl set slice_us=N): read at each use. */
+static __always_inline u64 slice_ns(void)
+{
+	return cz_knob(KNOB_SLICE_US) * NSEC_PER_USEC;
+}
 
 /* The newest vtime a task started with: the fair "now" of the system. */
 static u64 vtime_now;
@@ -142,7 +147,7 @@ static void kick_central(void)
 /* A sleeper may be owed at most one slice of CPU time. */
 static u64 credited_vtime(const struct task_struct *p)
 {
-	u64 floor = vtime_now - slice_ns;
+	u64 floor = vtime_now - slice_ns();
 
 	if (cz_vtime_before(p->scx.dsq_vtime, floor))
 		return floor;
@@ -152,7 +157,7 @@ static u64 credited_vtime(const struct task_struct *p)
 /* A waking task that trails the system's vtime: a candidate to preempt. */
 static bool owed_cpu(const struct task_struct *p, u64 vtime)
 {
-	return cz_vtime_before(vtime + slice_ns / WAKE_GRAN_DIV, vtime_now);
+	return cz_vtime_before(vtime + slice_ns() / WAKE_GRAN_DIV, vtime_now);
 }
 
 s32 BPF_STRUCT_OPS(central_select_cpu, struct task_struct *p, s32 prev_cpu,
@@ -169,7 +174,7 @@ void BPF_STRUCT_OPS(central_enqueue, struct task_struct *p, u64 enq_flags)
 	u64 vtime;
 
 	if (cz_is_percpu_kthread(p)) {
-		cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns,
+		cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(),
 			      enq_flags | SCX_ENQ_PREEMPT);
 		cz_stat_inc(ST_DIRECT);
 		return;
@@ -183,7 +188,7 @@ void BPF_STRUCT_OPS(central_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	vtime = credited_vtime(p);
-	scx_bpf_dsq_insert_vtime(p, CENTRAL_DSQ, slice_ns, vtime, enq_flags);
+	scx_bpf_dsq_insert_vtime(p, CENTRAL_DSQ, slice_ns(), vtime, enq_flags);
 
 	/*
 	 * The central CPU putting back its own preempted task is already on
@@ -239,7 +244,7 @@ static u64 running_burst(const struct cpu_ctx *c, u64 now)
 static s32 pick_victim_cpu(struct task_struct *p, u64 now)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	u64 best = slice_ns / VICTIM_MIN_RUN_DIV;
+	u64 best = slice_ns() / VICTIM_MIN_RUN_DIV;
 	s32 cpu, victim = -1;
 
 	if (!tctx || !tctx->woken || !owed_cpu(p, p->scx.dsq_vtime) ||
@@ -278,7 +283,7 @@ static bool place(struct bpf_iter_scx_dsq *it, struct task_struct *p, s32 cpu,
 		return false;
 	hungry = c->hungry;
 	/* Workers run tickless; the central CPU's own tasks get a slice. */
-	scx_bpf_dsq_move_set_slice(it, is_worker(cpu) ? SCX_SLICE_INF : slice_ns);
+	scx_bpf_dsq_move_set_slice(it, is_worker(cpu) ? SCX_SLICE_INF : slice_ns());
 	if (!scx_bpf_dsq_move(it, p, SCX_DSQ_LOCAL_ON | cpu,
 			      preempt ? SCX_ENQ_HEAD : 0)) {
 		cz_stat_inc(ST_MOVE_FAILED);
@@ -367,7 +372,7 @@ void BPF_STRUCT_OPS(central_dispatch, s32 cpu, struct task_struct *prev)
  */
 static void ask_ahead(s32 cpu, struct cpu_ctx *c)
 {
-	if (!is_worker(cpu) || c->curr_burst >= slice_ns / VICTIM_MIN_RUN_DIV ||
+	if (!is_worker(cpu) || c->curr_burst >= slice_ns() / VICTIM_MIN_RUN_DIV ||
 	    scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL) ||
 	    !scx_bpf_dsq_nr_queued(CENTRAL_DSQ))
 		return;
@@ -433,7 +438,7 @@ s32 BPF_STRUCT_OPS(central_init_task, struct task_struct *p,
  */
 static int central_tick(void *map, int *key, struct bpf_timer *timer)
 {
-	u64 now = bpf_ktime_get_ns();
+	u64 now = bpf_ktime_get_ns(), slice = slice_ns();
 	s32 queued = scx_bpf_dsq_nr_queued(CENTRAL_DSQ);
 	s32 cpu;
 
@@ -444,7 +449,7 @@ static int central_tick(void *map, int *key, struct bpf_timer *timer)
 		if (!c || !is_worker(cpu))
 			continue;
 		started = c->started_at;
-		if (started && c->preemptible && now - started >= slice_ns &&
+		if (started && c->preemptible && now - started >= slice &&
 		    (queued > 0 ||
 		     scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL_ON | cpu) > 0)) {
 			scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
@@ -455,7 +460,7 @@ static int central_tick(void *map, int *key, struct bpf_timer *timer)
 		kick_central();
 	cz_stat_set(ST_QUEUED, queued);
 
-	bpf_timer_start(timer, slice_ns / TIMER_TICKS_PER_SLICE, timer_flags);
+	bpf_timer_start(timer, slice / TIMER_TICKS_PER_SLICE, timer_flags);
 	return 0;
 }
 
@@ -476,11 +481,11 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(central_init)
 	bpf_timer_set_callback(timer, central_tick);
 
 	/* The loader runs on the central CPU, so this pins the timer there. */
-	ret = bpf_timer_start(timer, slice_ns / TIMER_TICKS_PER_SLICE, timer_flags);
+	ret = bpf_timer_start(timer, slice_ns() / TIMER_TICKS_PER_SLICE, timer_flags);
 	if (ret == -EINVAL) {
 		timer_flags = 0;
 		cz_stat_set(ST_TIMER_UNPINNED, 1);
-		ret = bpf_timer_start(timer, slice_ns / TIMER_TICKS_PER_SLICE, 0);
+		ret = bpf_timer_start(timer, slice_ns() / TIMER_TICKS_PER_SLICE, 0);
 	}
 	return ret;
 }

@@ -13,17 +13,12 @@
 
 enum {
 	OPT_CENTRAL_CPU = 'c',
-	OPT_SLICE_US = 's',
-	SLICE_US_DFL = 20000,
-	SLICE_US_MAX = 10 * 1000 * 1000,
 };
 
 static struct {
 	unsigned int	central_cpu;
-	unsigned long	slice_us;
 } opts = {
 	.central_cpu = 0,
-	.slice_us = SLICE_US_DFL,
 };
 
 static struct central *skel;
@@ -31,8 +26,6 @@ static struct central *skel;
 static const struct argp_option options[] = {
 	{ "central-cpu", OPT_CENTRAL_CPU, "CPU", 0,
 	  "The CPU that makes every dispatch decision (default 0)", 0 },
-	{ "slice-us", OPT_SLICE_US, "US", 0,
-	  "Time slice in microseconds: how long a task runs while others wait (default 20000)", 0 },
 	{ 0 }
 };
 
@@ -42,9 +35,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_CENTRAL_CPU:
 		opts.central_cpu = cz_opt_uint(state, "--central-cpu", arg, 0,
 					       libbpf_num_possible_cpus() - 1);
-		break;
-	case OPT_SLICE_US:
-		opts.slice_us = cz_opt_uint(state, "--slice-us", arg, 1, SLICE_US_MAX);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -67,7 +57,6 @@ static struct bpf_object_skeleton *central_open(const struct cz_opts *o)
 		return NULL;
 	skel->rodata->central_cpu = opts.central_cpu;
 	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
-	skel->rodata->slice_ns = opts.slice_us * 1000;
 	return skel->skeleton;
 }
 
@@ -78,6 +67,7 @@ static void central_destroy(void)
 }
 
 static const struct cz_stat_desc stats[] = { CENTRAL_STATS(CZ_STAT_DESC) };
+static const struct cz_knob_desc knobs[] = { CENTRAL_KNOBS(CZ_KNOB_DESC) };
 
 static const struct cz_sched central_sched = {
 	.name		= "central",
@@ -89,6 +79,8 @@ static const struct cz_sched central_sched = {
 	.destroy	= central_destroy,
 	.stats		= stats,
 	.nr_stats	= NR_CENTRAL_STATS,
+	.knobs		= knobs,
+	.nr_knobs	= NR_CENTRAL_KNOBS,
 };
 
 int main(int argc, char **argv)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * scx_central: what the BPF side and the loader share: the statistics,
- * declared once (slot, JSON key, kind, description).
+ * scx_central: what the BPF side and the loader share: the statistics
+ * (slot, JSON key, kind, description) and the live tunables (slot, name,
+ * range, default, description), each declared once.
  */
 #ifndef __CENTRAL_H
 #define __CENTRAL_H
@@ -35,6 +36,15 @@
 enum central_stat {
 	CENTRAL_STATS(CZ_STAT_ENUM)
 	NR_CENTRAL_STATS
+};
+
+#define CENTRAL_KNOBS(X)						\
+	X(KNOB_SLICE_US, "slice_us", 1, 10 * 1000 * 1000, 20000,		\
+	  "Time slice in microseconds: how long a task runs while others wait")
+
+enum central_knob {
+	CENTRAL_KNOBS(CZ_KNOB_ENUM)
+	NR_CENTRAL_KNOBS
 };
 
 #endif /* __CENTRAL_H */

@@ -220,7 +220,7 @@ static const char *get_str(struct json_object *o, const char *path1, const char 
 
 Test(meta, generated_from_the_descriptor_table)
 {
-	struct json_object *meta = cz_ctl_meta_resp("t", desc, NR_S), *st, *fields;
+	struct json_object *meta = cz_ctl_meta_resp(&view), *st, *fields;
 
 	cr_assert(json_object_object_get_ex(meta, "t", &st));
 	cr_assert_str_eq(get_str(st, "name", NULL), "t");
@@ -271,7 +271,7 @@ static char *handle(const struct cz_ctl_source *src, const char *line)
 
 Test(handle, stats_meta_and_errors)
 {
-	struct cz_ctl_source src = { .meta = cz_ctl_meta_resp("t", desc, NR_S),
+	struct cz_ctl_source src = { .meta = cz_ctl_meta_resp(&view),
 				     .stats = fake_stats };
 	struct cz_ctl_source down = src;
 	char *r;
@@ -286,7 +286,7 @@ Test(handle, stats_meta_and_errors)
 	free(handle(&src, "{\"req\":\"stats_meta\"}"));
 
 	r = handle(&src, "{\"req\":\"nope\"}");
-	cr_assert_str_eq(r, "{\"errno\":22,\"args\":{\"resp\":\"unknown request \\\"nope\\\" (known: stats, stats_meta)\"}}\n");
+	cr_assert_str_eq(r, "{\"errno\":22,\"args\":{\"resp\":\"unknown request \\\"nope\\\" (known: stats, stats_meta, set)\"}}\n");
 	free(r);
 	r = handle(&src, "not json");
 	cr_assert(!strncmp(r, "{\"errno\":22,\"args\":{\"resp\":\"malformed JSON", 42), "%s", r);
@@ -330,7 +330,7 @@ static struct json_object *roundtrip(struct json_object *o)
 
 Test(format, openmetrics_exact_text)
 {
-	struct json_object *meta = roundtrip(cz_ctl_meta_resp("t", desc, NR_S));
+	struct json_object *meta = roundtrip(cz_ctl_meta_resp(&view));
 	struct json_object *resp = roundtrip(cz_ctl_stats_resp(&view, vals));
 	char *text = capture(cz_ctl_print_openmetrics, meta, resp);
 
@@ -432,7 +432,7 @@ static struct cz_ctl_server *serve(struct json_object **meta)
 	struct cz_ctl_source src = { .stats = fake_stats };
 	char err[256] = "";
 
-	*meta = src.meta = cz_ctl_meta_resp("t", desc, NR_S);
+	*meta = src.meta = cz_ctl_meta_resp(&view);
 	cr_assert_eq(cz_ctl_server_open(&srv, path, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(cz_ctl_server_start(srv, &src), 0);
 	return srv;

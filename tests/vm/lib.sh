@@ -78,6 +78,20 @@ json_percpu() {
 		tail -n1 | sed 's/.*\[//; s/\]//; s/,/ /g'
 }
 
+# wait_sock PATH SECS: poll until the stats socket at PATH answers.
+wait_sock() {
+	i=0
+	while ! czctl stats --socket "$1" > /dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# json_key FILE KEY: KEY's number in the first JSON object of FILE.
+json_key() { grep -o "\"$2\":[0-9.]*" "$1" | head -n1 | cut -d: -f2; }
+
 ok() {
 	CZ_PASS=$((CZ_PASS + 1))
 	echo "PASS: $*"

@@ -17,20 +17,6 @@ SOCK=/var/run/scx/root/stats
 
 echo "== stats socket and czctl on $(uname -r)"
 
-# wait_sock PATH SECS: poll until the socket at PATH answers.
-wait_sock() {
-	i=0
-	while ! czctl stats --socket "$1" > /dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
-# json_key FILE KEY: KEY's number in the first JSON object of FILE.
-json_key() { grep -o "\"$2\":[0-9.]*" "$1" | head -n1 | cut -d: -f2; }
-
 # lines FILE: how many stats lines a --json scheduler log holds.
 lines() { grep -c '^{"sched"' "$1"; }
 

@@ -1,0 +1,90 @@
+#!/bin/sh
+#
+# control.sh: how fast the control plane answers under load, inside one
+# Control Zone VM boot.
+#
+#   scripts/bench/control.sh [--kernel V] [--switches N] [--requests N] [--loops N]
+#
+# Measures:
+#   switch   `czctl switch` from the command to the new scheduler enabled
+#            (czctl -v's own timing), N times, alternating arguments, on an
+#            idle zone and under stress-ng --cpu 4
+#   rtt      with stress-ng --cpu 4 and a hackbench loop running: stats
+#            request round trips on one connection, 20 ms apart
+#            (cz-ctl-rtt, the client code czctl uses): p50, p99, max
+# then, with the load stopped and scx_central running:
+#   hackbench -g 4 -l LOOPS, three times without a stats client and three
+#            times with one asking every 10 ms, interleaved
+# A benchmark, not a test: it prints numbers and asserts nothing.
+
+if [ "${1:-}" != --guest ]; then
+	root=$(cd "$(dirname "$0")/../.." && pwd)
+	kernel= switches=5 requests=500 loops=300
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--kernel) kernel=$2; shift 2 ;;
+		--switches) switches=$2; shift 2 ;;
+		--requests) requests=$2; shift 2 ;;
+		--loops) loops=$2; shift 2 ;;
+		*) echo "usage: control.sh [--kernel V] [--switches N] [--requests N] [--loops N]" >&2; exit 2 ;;
+		esac
+	done
+	exec "$root/scripts/vm-run" ${kernel:+--kernel "$kernel"} --timeout 1800 -- \
+		sh /cz/bench/control.sh --guest "$switches" "$requests" "$loops"
+fi
+
+. /cz/tests/lib.sh
+switches=$2 requests=$3 loops=$4
+SOCK=/var/run/scx/root/stats
+
+# median of the numbers on stdin
+median() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "?" }'; }
+
+hack() { hackbench -g 4 -l "$loops" 2>/dev/null | sed -n 's/^Time: //p'; }
+
+# switch_times LABEL: $switches switches, alternating scx_central's slice
+switch_times() {
+	: > /tmp/sw.times
+	i=0
+	while [ $i -lt "$switches" ]; do
+		i=$((i + 1))
+		czctl switch -v scx_central -- --slice-us $((10000 + i % 2 * 10000)) > /tmp/sw.out 2>&1
+		t=$(sed -n 's/.*: \([0-9.]*\) s after the command$/\1/p' /tmp/sw.out)
+		[ -n "$t" ] && echo "$t" >> /tmp/sw.times ||
+			echo "switch $i failed: $(grep -v '^czctl: \[' /tmp/sw.out | head -n1)"
+	done
+	printf '%-34s median %s min %s max %s (%s of %s)\n' "switch_s $1" \
+		"$(median < /tmp/sw.times)" "$(sort -n /tmp/sw.times | head -n1)" \
+		"$(sort -n /tmp/sw.times | tail -n1)" "$(wc -l < /tmp/sw.times)" "$switches"
+}
+
+echo "# kernel $(uname -r), $(nproc) CPUs"
+czctl start scx_central || { echo "scx_central did not start"; exit 1; }
+switch_times "idle"
+stress-ng --cpu 4 -q &
+HOGS=$!
+sleep 1
+switch_times "stress-ng --cpu 4"
+(while :; do hackbench -g 2 -l 200 > /dev/null 2>&1; done) &
+HACK=$!
+sleep 1
+wait_sock $SOCK 10
+echo "stats rtt, stress-ng --cpu 4 + hackbench -g 2 loop: $(cz-ctl-rtt $SOCK "$requests" 20)"
+
+kill "$HACK" "$HOGS"
+wait "$HOGS" 2>/dev/null
+sleep 2
+: > /tmp/h.none
+: > /tmp/h.client
+for i in 1 2 3; do
+	hack >> /tmp/h.none
+	cz-ctl-rtt $SOCK 100000 10 > /dev/null 2>&1 &
+	RTT=$!
+	sleep 0.5
+	hack >> /tmp/h.client
+	kill "$RTT" 2>/dev/null
+	wait "$RTT" 2>/dev/null
+done
+echo "hackbench -g 4 -l $loops without a client (s): $(tr '\n' ' ' < /tmp/h.none)median $(median < /tmp/h.none)"
+echo "hackbench -g 4 -l $loops, client every 10 ms (s): $(tr '\n' ' ' < /tmp/h.client)median $(median < /tmp/h.client)"
+czctl stop
