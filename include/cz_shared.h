@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Types shared by the BPF side and the userspace side of every scheduler:
- * the exit record, the per-CPU statistics layout and the live tunables.
+ * the exit record, the per-CPU statistics layout, the live tunables,
+ * and the task-set limits and keys.
  *
  * The BPF side gets u32/u64 from vmlinux.h; userspace gets the same names
  * here, because bpftool's skeletons declare globals with the BPF side's
@@ -63,5 +64,24 @@ enum cz_stat_kind {
  * from the same list.
  */
 #define CZ_KNOB_ENUM(id, name, min, max, dfl, desc) id,
+
+/*
+ * Task sets (include/cz_taskset.bpf.h, lib/cz_taskset.h): rules that put
+ * tasks into sets by thread group, comm or cgroup. Map values are masks of
+ * set bits (1 << set), so one set of maps serves up to 32 sets.
+ */
+enum {
+	CZ_TS_COMM_LEN		= 16,	/* the kernel's TASK_COMM_LEN, NUL included */
+	CZ_TS_MAX_TGIDS		= 4096,
+	CZ_TS_MAX_COMMS		= 256,
+	CZ_TS_MAX_CGROUPS	= 64,
+	/* Cgroup levels below the root that the BPF matcher looks at. */
+	CZ_TS_MAX_DEPTH		= 32,
+};
+
+/* Key of the comm map: the comm, NUL-padded to its full length. */
+struct cz_ts_comm {
+	char	name[CZ_TS_COMM_LEN];
+};
 
 #endif /* __CZ_SHARED_H */
