@@ -101,6 +101,18 @@ static inline bool cz_dsq_move_to_local(u64 dsq_id)
 	return scx_bpf_dsq_move_to_local(dsq_id);
 }
 
+/* 7.x renamed re-enqueueing the local DSQ; the old name stays on 6.x. */
+void scx_bpf_reenqueue_local___v2___cz(void) __ksym __weak;
+u32 scx_bpf_reenqueue_local___cz(void) __ksym __weak;
+
+static inline void cz_reenqueue_local(void)
+{
+	if (bpf_ksym_exists(scx_bpf_reenqueue_local___v2___cz))
+		scx_bpf_reenqueue_local___v2___cz();
+	else if (bpf_ksym_exists(scx_bpf_reenqueue_local___cz))
+		scx_bpf_reenqueue_local___cz();
+}
+
 /* ---- per-CPU statistics ---- */
 
 struct {

@@ -92,6 +92,34 @@ wait_sock() {
 # json_key FILE KEY: KEY's number in the first JSON object of FILE.
 json_key() { grep -o "\"$2\":[0-9.]*" "$1" | head -n1 | cut -d: -f2; }
 
+# ---- numbers and waiting ----
+
+# jkey FILE KEY: an integer (or null) from the JSON line in FILE.
+jkey() {
+	grep -o "\"$2\":[0-9a-z]*" "$1" | head -n1 | cut -d: -f2
+}
+
+# near X Y PCT: X is within PCT% of Y (awk: the values exceed 2^31).
+near() {
+	awk -v x="$1" -v y="$2" -v p="$3" \
+		'BEGIN { d = x - y; if (d < 0) d = -d; exit !(y > 0 && d <= y * p / 100) }'
+}
+
+# le X Y / gt X Y: X <= Y, X > Y, for large integers.
+le() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x <= y) }'; }
+gt() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x > y) }'; }
+
+# wait_line FILE TEXT PID: until TEXT appears in FILE; fails if PID exits
+# first or after 120 s (loading under TCG next to hogs can take a while).
+wait_line() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		kill -0 "$3" 2>/dev/null && [ $i -le 2400 ] || return 1
+		sleep 0.05
+	done
+}
+
 ok() {
 	CZ_PASS=$((CZ_PASS + 1))
 	echo "PASS: $*"

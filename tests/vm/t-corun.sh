@@ -18,35 +18,9 @@ CG=/sys/fs/cgroup/cz-corun-a
 
 echo "== cz-corun on $(uname -r), $NCPU CPUs, cpu0 siblings $(cat /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)"
 
-# jkey FILE KEY: an integer (or null) from the meter's JSON line.
-jkey() {
-	grep -o "\"$2\":[0-9a-z]*" "$1" | head -n1 | cut -d: -f2
-}
-
 # runtime PID: ns the task has run, from the kernel's schedstat.
 runtime() {
 	cut -d' ' -f1 "/proc/$1/schedstat"
-}
-
-# near X Y PCT: X is within PCT% of Y (awk: the values exceed 2^31).
-near() {
-	awk -v x="$1" -v y="$2" -v p="$3" \
-		'BEGIN { d = x - y; if (d < 0) d = -d; exit !(y > 0 && d <= y * p / 100) }'
-}
-
-# le X Y / gt X Y: X <= Y, X > Y, for large integers.
-le() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x <= y) }'; }
-gt() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x > y) }'; }
-
-# wait_line FILE TEXT PID: until TEXT appears in FILE; fails if PID exits
-# first or after 120 s (loading under TCG next to hogs can take a while).
-wait_line() {
-	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		kill -0 "$3" 2>/dev/null && [ $i -le 2400 ] || return 1
-		sleep 0.05
-	done
 }
 
 # meter OUT PID ARGS...: run cz-corun --json ARGS in the background; once

@@ -1,0 +1,70 @@
+#!/bin/sh
+#
+# mutex.sh: latency-critical wakeup latency and best-effort throughput,
+# default fair scheduler vs scx_mutex (default mode and --strict), inside
+# one Control Zone VM boot (ratios within one boot are what counts under
+# TCG; absolute numbers drift between runs).
+#
+#   scripts/bench/mutex.sh [--kernel V] [--duration SECS]
+#
+# LC: cyclictest -i 1000 (SCHED_OTHER) in a cgroup, the LC rule of
+# scx_mutex. BE: stress-ng --cpu 4 on the same 4 vCPUs (2 cores x 2
+# threads). Per configuration: LC p50/p99/p99.9 wakeup latency (us), BE
+# bogo ops/s, the share of LC CPU time that co-ran with BE on the sibling
+# (cz-corun, over the middle of the run), and the ratios to fair.
+# A benchmark, not a test: it asserts nothing.
+
+if [ "${1:-}" != --guest ]; then
+	root=$(cd "$(dirname "$0")/../.." && pwd)
+	kernel= dur=20
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--kernel) kernel=$2; shift 2 ;;
+		--duration) dur=$2; shift 2 ;;
+		*) echo "usage: mutex.sh [--kernel V] [--duration SECS]" >&2; exit 2 ;;
+		esac
+	done
+	exec "$root/scripts/vm-run" ${kernel:+--kernel "$kernel"} --timeout 1800 -- \
+		sh /cz/bench/mutex.sh --guest "$dur"
+fi
+
+. /cz/tests/lib.sh
+dur=$2
+CG=/sys/fs/cgroup/cz-bench-lc
+mkdir -p $CG
+
+# run NAME: LC probe and BE hogs together for $dur s; prints one row.
+run() {
+	stress-ng --cpu 4 --timeout "$dur" --metrics-brief > /tmp/be.txt 2>&1 &
+	hogs=$!
+	sh -c "echo \$\$ > $CG/cgroup.procs; exec cyclictest -q --policy=other -i 1000 -D $dur -h 400000" \
+		> /tmp/hist 2>/dev/null &
+	probe=$!
+	sleep $((dur / 4))
+	cz-corun --json --a-cgroup $CG --b-comm stress-ng-cpu --duration $((dur / 2)) \
+		> /tmp/corun.json 2>/dev/null
+	wait $probe $hogs
+	set -- $(hist_pct /tmp/hist 50 99 99.9)
+	# "stress-ng: metrc: [PID] cpu OPS REAL USR SYS OPS/S(real) OPS/S(cpu)"
+	ops=$(awk '$4 == "cpu" && $5 ~ /^[0-9]+$/ { v = $(NF - 1) } END { printf "%.0f", v }' /tmp/be.txt)
+	co=$(awk -v c="$(jkey /tmp/corun.json corun_ns)" -v a="$(jkey /tmp/corun.json a_cpu_ns)" \
+		'BEGIN { if (a > 0) printf "%.2f", 100 * c / a; else print "-" }')
+	[ -n "$fair_p99" ] || { fair_p99=${2#>}; fair_ops=$ops; }
+	printf '%-16s %8s %8s %8s %12s %9s %11s %9s\n' "$NAME" "$1" "$2" "$3" "$ops" "$co" \
+		"$(awk -v x="${2#>}" -v f="$fair_p99" 'BEGIN { if (f > 0) printf "%.2f", x / f; else print "-" }')" \
+		"$(awk -v x="$ops" -v f="$fair_ops" 'BEGIN { if (f > 0) printf "%.2f", x / f; else print "-" }')"
+}
+
+echo "# kernel $(uname -r), $(nproc) CPUs (cpu0 siblings $(cat /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)), $dur s per row"
+echo "# LC: cyclictest -i 1000 --policy=other in a cgroup; BE: stress-ng --cpu 4"
+printf '%-16s %8s %8s %8s %12s %9s %11s %9s\n' config p50_us p99_us p99.9_us be_ops_s corun_% p99_vs_fair be_vs_fair
+
+fair_p99=
+NAME=fair run
+for mode in default strict; do
+	sched_start /tmp/mutex.log scx_mutex $( [ $mode = strict ] && echo --strict) --lc-cgroup $CG ||
+		{ echo "scx_mutex did not start"; cat /tmp/mutex.log; continue; }
+	NAME="scx_mutex $mode" run
+	sched_stop
+done
+rmdir $CG 2>/dev/null
