@@ -40,6 +40,12 @@
  *   the task (a sched_switch program in this object), not at ops.stopping,
  *   which comes a little earlier; and a waking LC task that preempts a BE
  *   CPU kicks that CPU's BE sibling at the same time.
+ * - ops.cpu_release: when a higher sched class takes a CPU, the tasks left
+ *   in its local queue go back through ops.enqueue; otherwise the kernel
+ *   would restart them later without asking ops.dispatch, past the claims.
+ * - A 10 ms timer kicks lanes that have been parked for 20 ms to look
+ *   again: a safety net, so that a lost wake-up would cost milliseconds,
+ *   never a watchdog ejection.
  *
  * Statistics include the scheduler's own account of co-run time (corun_ns,
  * from ops.running/ops.stopping); tools/corun measures the same from

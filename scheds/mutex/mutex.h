@@ -55,8 +55,8 @@
 	  "CPUs running best-effort work preempted for a waking "		\
 	  "latency-critical task that found no idle CPU")			\
 	X(ST_RESCUE_KICK, "rescue_kick", CZ_STAT_COUNTER,			\
-	  "parked CPUs kicked by the safety timer (a lost wake-up; "		\
-	  "should stay near 0)")						\
+	  "CPUs parked for 20 ms that the safety timer kicked to look "	\
+	  "again (a long LC run next to them, or a lost wake-up)")		\
 	X(ST_DIRECT, "direct", CZ_STAT_COUNTER,					\
 	  "kernel threads run outside the classes")				\
 	X(ST_SMT, "smt", CZ_STAT_GAUGE,						\
