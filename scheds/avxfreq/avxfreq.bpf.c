@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scx_avxfreq: weighted fair scheduling that compensates for the frequency
+ * drop AVX code causes (Gottschlag et al., "Fair Scheduling for AVX2 and
+ * AVX-512 Workloads", USENIX ATC 2021).
+ *
+ * Policy
+ * - Weighted virtual time: runnable tasks wait in one vtime-ordered queue;
+ *   a task is charged its runtime * 100 / weight, and a sleeper's credit is
+ *   capped at one slice. A waking task that finds an idle CPU goes straight
+ *   there.
+ * - Compensation: on many Intel server CPUs, 256- and 512-bit code lowers
+ *   the core's frequency (license levels); the lower level is held for a
+ *   while after that code stops, and it also slows the SMT sibling. A task
+ *   that is not itself wide-vector but ran while its CPU held a license
+ *   left by someone else's AVX code, or while its sibling ran AVX code,
+ *   got less work done per ns. For that slowed part of its runtime it is
+ *   charged runtime * f_level / f_nominal, clamped to [min_charge_pct, 1];
+ *   AVX tasks pay in full: the slowdown is their own doing.
+ * - Frequencies per level and the hold time come from a model (loader:
+ *   --model FILE, default the issue's figures), as Q16 ratios in rodata.
+ *
+ * Detection of wide-vector tasks, best first
+ * - The task's saved XSAVE state: at each run, the header's xfeatures of
+ *   the state saved at its last switch-out. AVX-512 if any of the opmask,
+ *   ZMM_Hi256 or Hi16_ZMM components is in use; AVX2 if the YMM component
+ *   is in use and the saved upper halves of the YMM registers are not all
+ *   zero. The content check is there because the in-use bit alone is not
+ *   reliable: qemu's TCG sets it for every component on every XSAVE (it
+ *   does not track XINUSE), and scalar code that called an AVX2 libc
+ *   routine leaves the upper halves zeroed by VZEROUPPER. On hardware
+ *   with init tracking, a clear bit means the area was not written and is
+ *   not looked at.
+ * - Where the state lives: kernels since 6.15 place struct fpu right after
+ *   task_struct (both test kernels, 6.16 and 7.3, do), older ones embed it
+ *   as thread.fpu; both are found by CO-RE, and fpu->fpstate points to the
+ *   buffer in both.
+ *
+ * Limits: the classification lags one run (it reads the state saved when
+ * the task last stopped). The license of a core is modelled, not measured:
+ * held hold_us after an AVX task stops on a CPU, and for as long as an AVX
+ * task runs on the sibling. The slowed time is charged at the ratio of the
+ * highest level involved. 128-bit code is not detected (XMM state is in use
+ * in nearly every task), so its level is never charged. Cores of more than
+ * two threads use their first sibling only.
+ */
+#include "cz_common.bpf.h"
+#include "avxfreq.h"
+
+char _license[] SEC("license") = "GPL";
+
+enum {
+	NSEC_PER_USEC		= 1000ULL,
+	SHARED_DSQ		= 0,	/* the one vtime-ordered queue */
+	NO_SIBLING		= -1,
+	ENOMEM			= 12,
+	/* XSAVE state components (Intel SDM vol. 1, 13.1). */
+	AVXF_XF_YMM		= 1ULL << 2,
+	AVXF_XF_AVX512	= (1ULL << 5) | (1ULL << 6) | (1ULL << 7),
+	/* The YMM upper halves: 16 registers x 16 bytes, first extended
+	 * component, at the same offset in standard and compacted format. */
+	YMM_HI_BYTES		= 16 * 16,
+	YMM_CHUNK_WORDS		= 8,	/* read 64 bytes at a time */
+};
+
+/* Set by the loader. */
+const volatile u32 nr_cpus = 1;
+const volatile s32 sibling_of[CZ_MAX_CPUS];	/* NO_SIBLING: none */
+const volatile u32 ratio_q16[NR_LIC_LEVELS];	/* f_level / f_nominal */
+const volatile u64 hold_ns;
+
+static u64 vtime_now;
+static s64 nr_class[NR_LIC_LEVELS];	/* tasks classified, by level */
+
+struct cpu_ctx {
+	u64	started_at;	/* the current task's start; 0: none */
+	u64	avx_since;	/* ... if it is wide-vector; 0: it is not */
+	u32	cur_level;	/* its level */
+	u32	held_level;	/* license held after wide code stopped here */
+	u64	held_until;
+};
+
+static struct cpu_ctx cpu_ctxs[CZ_MAX_CPUS];
+
+struct task_ctx {
+	u32	level;		/* enum avxfreq_level at its last run */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ctx);
+} task_ctxs SEC(".maps");
+
+/* Kernels before 6.15 embed the FPU state in thread_struct. */
+struct thread_struct___cz_fpu_embedded {
+	struct fpu fpu;
+} __attribute__((preserve_access_index));
+
+struct task_struct___cz_fpu_embedded {
+	struct thread_struct___cz_fpu_embedded thread;
+} __attribute__((preserve_access_index));
+
+static __always_inline u64 slice_ns(void)
+{
+	return cz_knob(KNOB_SLICE_US) * NSEC_PER_USEC;
+}
+
+static __always_inline struct cpu_ctx *cpu_ctx(s32 cpu)
+{
+	if (cpu < 0 || cpu >= CZ_MAX_CPUS)
+		return NULL;
+	return &cpu_ctxs[cpu];
+}
+
+/* The task's saved FPU state buffer, or NULL. */
+static struct fpstate *task_fpstate(struct task_struct *p)
+{
+	struct fpu *fpu;
+
+	if (bpf_core_field_exists(struct thread_struct___cz_fpu_embedded, fpu))
+		fpu = (void *)__builtin_preserve_access_index(
+			&((struct task_struct___cz_fpu_embedded *)p)->thread.fpu);
+	else
+		fpu = (void *)p + bpf_core_type_size(struct task_struct);
+	return BPF_CORE_READ(fpu, fpstate);
+}
+
+/* Any upper half of a YMM register not zero in the saved state? */
+static bool ymm_dirty(struct fpstate *fps)
+{
+	u8 *area = (void *)__builtin_preserve_access_index(
+		&fps->regs.xsave.extended_state_area);
+	u64 w[YMM_CHUNK_WORDS];
+	int off, i;
+
+	for (off = 0; off < YMM_HI_BYTES; off += sizeof(w)) {
+		if (bpf_probe_read_kernel(w, sizeof(w), area + off)) {
+			cz_stat_inc(ST_XSAVE_FAIL);
+			return false;
+		}
+		for (i = 0; i < YMM_CHUNK_WORDS; i++)
+			if (w[i])
+				return true;
+	}
+	return false;
+}
+
+/* The level the task's saved XSAVE state shows. */
+static u32 xsave_level(struct task_struct *p)
+{
+	struct fpstate *fps;
+	u64 in_use, enabled;
+
+	if (p->flags & CZ_PF_KTHREAD)
+		return LIC_NONE;
+	fps = task_fpstate(p);
+	if (!fps)
+		return LIC_NONE;
+	enabled = BPF_CORE_READ(fps, xfeatures);
+	in_use = BPF_CORE_READ(fps, regs.xsave.header.xfeatures) & enabled;
+	if (in_use & AVXF_XF_AVX512)
+		return LIC_AVX512;
+	if ((in_use & AVXF_XF_YMM) && ymm_dirty(fps))
+		return LIC_AVX2;
+	return LIC_NONE;
+}
+
+static void classify(struct task_struct *p, struct task_ctx *tctx)
+{
+	u32 old = tctx->level, level = xsave_level(p);
+
+	if (level != LIC_NONE)
+		cz_stat_inc(ST_BY_XSAVE);
+	if (level == old || level >= NR_LIC_LEVELS || old >= NR_LIC_LEVELS)
+		return;
+	if (old != LIC_NONE)
+		__sync_fetch_and_sub(&nr_class[old], 1);
+	if (level != LIC_NONE)
+		__sync_fetch_and_add(&nr_class[level], 1);
+	tctx->level = level;
+	cz_stat_set(ST_AVX2_TASKS, nr_class[LIC_AVX2]);
+	cz_stat_set(ST_AVX512_TASKS, nr_class[LIC_AVX512]);
+}
+
+/* A sleeper may be owed at most one slice of CPU time. */
+static u64 credited_vtime(const struct task_struct *p)
+{
+	u64 floor = vtime_now - slice_ns();
+
+	if (cz_vtime_before(p->scx.dsq_vtime, floor))
+		return floor;
+	return p->scx.dsq_vtime;
+}
+
+s32 BPF_STRUCT_OPS(avxfreq_select_cpu, struct task_struct *p, s32 prev_cpu,
+		   u64 wake_flags)
+{
+	bool idle = false;
+	s32 cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
+
+	if (idle) {
+		cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), 0);
+		cz_stat_inc(ST_DIRECT);
+	}
+	return cpu;
+}
+
+void BPF_STRUCT_OPS(avxfreq_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), credited_vtime(p),
+				 enq_flags);
+}
+
+void BPF_STRUCT_OPS(avxfreq_dispatch, s32 cpu, struct task_struct *prev)
+{
+	cz_dsq_move_to_local(SHARED_DSQ);
+}
+
+void BPF_STRUCT_OPS(avxfreq_running, struct task_struct *p)
+{
+	struct cpu_ctx *c = cpu_ctx(bpf_get_smp_processor_id());
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	u64 now = bpf_ktime_get_ns();
+
+	if (cz_vtime_before(vtime_now, p->scx.dsq_vtime))
+		vtime_now = p->scx.dsq_vtime;
+	if (!c)
+		return;
+	c->started_at = now;
+	c->avx_since = 0;
+	c->cur_level = LIC_NONE;
+	if (!tctx)
+		return;
+	classify(p, tctx);
+	if (tctx->level != LIC_NONE) {
+		c->cur_level = tctx->level;
+		c->avx_since = now;
+	}
+}
+
+/* The level with the larger frequency drop. */
+static __always_inline u32 max_level(u32 a, u32 b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Of [t0, t1), how long this CPU's core was slowed by AVX code of other
+ * tasks: a license this CPU still held when the task started, and AVX code
+ * running on the SMT sibling (or a license the sibling held). *level is
+ * the highest level involved.
+ */
+static u64 slowed_ns(s32 cpu, struct cpu_ctx *c, u64 t0, u64 t1, u32 *level)
+{
+	struct cpu_ctx *s = NULL;
+	u64 s0 = 0, s1 = 0;
+	s32 sib;
+
+	*level = LIC_NONE;
+	if (cpu >= 0 && cpu < CZ_MAX_CPUS) {
+		sib = sibling_of[cpu];
+		s = sib != NO_SIBLING ? cpu_ctx(sib) : NULL;
+	}
+	if (c->held_until > t0)
+		*level = c->held_level;
+	if (s) {
+		/* Racy reads of the sibling's record: an estimate either way. */
+		u64 since = s->avx_since, until = s->held_until;
+
+		if (since) {
+			s0 = since > t0 ? since : t0;
+			s1 = t1;
+			*level = max_level(*level, s->cur_level);
+		} else if (until > t0) {
+			s0 = t0;
+			s1 = until;
+			*level = max_level(*level, s->held_level);
+		}
+	}
+	return avxf_union(t0, c->held_until < t1 ? c->held_until : t1,
+			  s0, s1 < t1 ? s1 : t1);
+}
+
+void BPF_STRUCT_OPS(avxfreq_stopping, struct task_struct *p, bool runnable)
+{
+	s32 cpu = bpf_get_smp_processor_id();
+	struct cpu_ctx *c = cpu_ctx(cpu);
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	u64 now = bpf_ktime_get_ns(), ran, charged;
+	u32 level = tctx ? tctx->level : LIC_NONE;
+
+	if (!c || !c->started_at)
+		return;
+	ran = now - c->started_at;
+	charged = ran;
+
+	if (level == LIC_AVX2) {
+		cz_stat_add(ST_CPU_AVX2_NS, ran);
+	} else if (level == LIC_AVX512) {
+		cz_stat_add(ST_CPU_AVX512_NS, ran);
+	} else {
+		u32 slow_level;
+		u64 slowed = slowed_ns(cpu, c, c->started_at, now, &slow_level);
+
+		cz_stat_add(ST_CPU_SCALAR_NS, ran);
+		if (slowed && slow_level < NR_LIC_LEVELS) {
+			cz_stat_add(ST_SLOWED_NS, slowed);
+			if (cz_knob(KNOB_COMPENSATE))
+				charged = avxf_charge(ran, slowed, ratio_q16[slow_level],
+						      avxf_pct_q16(cz_knob(KNOB_MIN_CHARGE_PCT)));
+			cz_stat_add(ST_CREDIT_NS, ran - charged);
+		}
+	}
+
+	if (level != LIC_NONE) {
+		/* The core holds this license for a while after the code stops. */
+		c->held_level = level;
+		c->held_until = now + hold_ns;
+	}
+	c->started_at = 0;
+	c->avx_since = 0;
+	if (p->scx.weight)
+		p->scx.dsq_vtime += charged * 100 / p->scx.weight;
+}
+
+void BPF_STRUCT_OPS(avxfreq_enable, struct task_struct *p)
+{
+	p->scx.dsq_vtime = vtime_now;
+}
+
+s32 BPF_STRUCT_OPS(avxfreq_init_task, struct task_struct *p,
+		   struct scx_init_task_args *args)
+{
+	if (!bpf_task_storage_get(&task_ctxs, p, 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE))
+		return -ENOMEM;
+	return 0;
+}
+
+/* A task that leaves no longer counts in its class. */
+void BPF_STRUCT_OPS(avxfreq_exit_task, struct task_struct *p,
+		    struct scx_exit_task_args *args)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+
+	if (!tctx || tctx->level == LIC_NONE || tctx->level >= NR_LIC_LEVELS)
+		return;
+	__sync_fetch_and_sub(&nr_class[tctx->level], 1);
+	tctx->level = LIC_NONE;
+	cz_stat_set(ST_AVX2_TASKS, nr_class[LIC_AVX2]);
+	cz_stat_set(ST_AVX512_TASKS, nr_class[LIC_AVX512]);
+}
+
+s32 BPF_STRUCT_OPS_SLEEPABLE(avxfreq_init)
+{
+	struct task_struct *self = bpf_get_current_task_btf();
+	struct fpstate *fps = task_fpstate(self);
+	u64 enabled = fps ? BPF_CORE_READ(fps, xfeatures) : 0;
+
+	/* The loader's own state says whether the kernel saves YMM at all. */
+	cz_stat_set(ST_SOURCE, enabled & AVXF_XF_YMM ? SRC_XSAVE : SRC_HINTS);
+	return scx_bpf_create_dsq(SHARED_DSQ, -1);
+}
+
+void BPF_STRUCT_OPS(avxfreq_exit, struct scx_exit_info *ei)
+{
+	cz_record_exit(ei);
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops avxfreq_ops = {
+	.select_cpu	= (void *)avxfreq_select_cpu,
+	.enqueue	= (void *)avxfreq_enqueue,
+	.dispatch	= (void *)avxfreq_dispatch,
+	.running	= (void *)avxfreq_running,
+	.stopping	= (void *)avxfreq_stopping,
+	.enable		= (void *)avxfreq_enable,
+	.init_task	= (void *)avxfreq_init_task,
+	.exit_task	= (void *)avxfreq_exit_task,
+	.init		= (void *)avxfreq_init,
+	.exit		= (void *)avxfreq_exit,
+	.name		= "avxfreq",
+};
