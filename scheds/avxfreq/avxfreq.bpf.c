@@ -53,6 +53,7 @@ enum {
 	NSEC_PER_USEC		= 1000ULL,
 	SHARED_DSQ		= 0,	/* the one vtime-ordered queue */
 	NO_SIBLING		= -1,
+	MAX_SCAN		= 64,	/* queued tasks looked at per dispatch */
 	ENOMEM			= 12,
 	/* XSAVE state components (Intel SDM vol. 1, 13.1). */
 	AVXF_XF_YMM		= 1ULL << 2,
@@ -111,7 +112,11 @@ static __always_inline struct cpu_ctx *cpu_ctx(s32 cpu)
 {
 	if (cpu < 0 || cpu >= CZ_MAX_CPUS)
 		return NULL;
-	return &cpu_ctxs[cpu];
+	/*
+	 * A no-op after the check, but clang may index before it (and the
+	 * verifier then sees an unbounded offset): the mask bounds it anyway.
+	 */
+	return &cpu_ctxs[cpu & (CZ_MAX_CPUS - 1)];
 }
 
 /* The task's saved FPU state buffer, or NULL. */
@@ -213,11 +218,6 @@ void BPF_STRUCT_OPS(avxfreq_enqueue, struct task_struct *p, u64 enq_flags)
 				 enq_flags);
 }
 
-void BPF_STRUCT_OPS(avxfreq_dispatch, s32 cpu, struct task_struct *prev)
-{
-	cz_dsq_move_to_local(SHARED_DSQ);
-}
-
 void BPF_STRUCT_OPS(avxfreq_running, struct task_struct *p)
 {
 	struct cpu_ctx *c = cpu_ctx(bpf_get_smp_processor_id());
@@ -261,7 +261,7 @@ static u64 slowed_ns(s32 cpu, struct cpu_ctx *c, u64 t0, u64 t1, u32 *level)
 	*level = LIC_NONE;
 	if (cpu >= 0 && cpu < CZ_MAX_CPUS) {
 		sib = sibling_of[cpu];
-		s = sib != NO_SIBLING ? cpu_ctx(sib) : NULL;
+		s = cpu_ctx(sib);
 	}
 	if (c->held_until > t0)
 		*level = c->held_level;
@@ -283,18 +283,17 @@ static u64 slowed_ns(s32 cpu, struct cpu_ctx *c, u64 t0, u64 t1, u32 *level)
 			  s0, s1 < t1 ? s1 : t1);
 }
 
-void BPF_STRUCT_OPS(avxfreq_stopping, struct task_struct *p, bool runnable)
+/*
+ * Charge @p, running on @cpu, for its CPU time since the last charge, and
+ * start the next one at @now: in full if it is wide-vector (its core then
+ * holds the license for hold_ns), at the model's ratio for the part during
+ * which other tasks' AVX code slowed its core otherwise.
+ */
+static void charge(struct task_struct *p, s32 cpu, struct cpu_ctx *c, u64 now)
 {
-	s32 cpu = bpf_get_smp_processor_id();
-	struct cpu_ctx *c = cpu_ctx(cpu);
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	u64 now = bpf_ktime_get_ns(), ran, charged;
 	u32 level = tctx ? tctx->level : LIC_NONE;
-
-	if (!c || !c->started_at)
-		return;
-	ran = now - c->started_at;
-	charged = ran;
+	u64 ran = now - c->started_at, charged = ran;
 
 	if (level == LIC_AVX2) {
 		cz_stat_add(ST_CPU_AVX2_NS, ran);
@@ -313,16 +312,61 @@ void BPF_STRUCT_OPS(avxfreq_stopping, struct task_struct *p, bool runnable)
 			cz_stat_add(ST_CREDIT_NS, ran - charged);
 		}
 	}
-
-	if (level != LIC_NONE) {
-		/* The core holds this license for a while after the code stops. */
+	if (level != LIC_NONE && level < NR_LIC_LEVELS) {
 		c->held_level = level;
 		c->held_until = now + hold_ns;
 	}
-	c->started_at = 0;
-	c->avx_since = 0;
+	c->started_at = now;
 	if (p->scx.weight)
 		p->scx.dsq_vtime += charged * 100 / p->scx.weight;
+}
+
+/* Does a task that may run on @cpu wait with a vtime before @vtime? */
+static bool waiting_before(s32 cpu, u64 vtime)
+{
+	struct task_struct *p;
+	u32 scanned = 0;
+
+	bpf_for_each(scx_dsq, p, SHARED_DSQ, 0) {
+		if (++scanned > MAX_SCAN)
+			return true;	/* unknown: let the queue decide */
+		if (bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			return cz_vtime_before(p->scx.dsq_vtime, vtime);
+	}
+	return false;
+}
+
+/*
+ * The kernel asks for work before it puts back a task whose slice ran out,
+ * so consuming the queue right away would let two hogs take turns slice by
+ * slice, whatever they were charged. Charge it first, and keep it running
+ * for another slice while no task that may run here is owed more.
+ */
+void BPF_STRUCT_OPS(avxfreq_dispatch, s32 cpu, struct task_struct *prev)
+{
+	struct cpu_ctx *c = cpu_ctx(cpu);
+
+	if (prev && (prev->scx.flags & SCX_TASK_QUEUED) && c && c->started_at) {
+		charge(prev, cpu, c, bpf_ktime_get_ns());
+		if (!waiting_before(cpu, prev->scx.dsq_vtime)) {
+			prev->scx.slice = slice_ns();
+			cz_stat_inc(ST_KEPT);
+			return;
+		}
+	}
+	cz_dsq_move_to_local(SHARED_DSQ);
+}
+
+void BPF_STRUCT_OPS(avxfreq_stopping, struct task_struct *p, bool runnable)
+{
+	s32 cpu = bpf_get_smp_processor_id();
+	struct cpu_ctx *c = cpu_ctx(cpu);
+
+	if (!c || !c->started_at)
+		return;
+	charge(p, cpu, c, bpf_ktime_get_ns());
+	c->started_at = 0;
+	c->avx_since = 0;
 }
 
 void BPF_STRUCT_OPS(avxfreq_enable, struct task_struct *p)

@@ -37,6 +37,8 @@
 	  "CPU time of tasks classified AVX-512")			\
 	X(ST_DIRECT, "direct", CZ_STAT_COUNTER,			\
 	  "wakeups placed straight on an idle CPU")			\
+	X(ST_KEPT, "kept", CZ_STAT_COUNTER,				\
+	  "slices renewed because no task that may run there was owed more") \
 	X(ST_XSAVE_FAIL, "xsave_fail", CZ_STAT_COUNTER,		\
 	  "saved XSAVE states that could not be read")
 
