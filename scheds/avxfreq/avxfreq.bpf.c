@@ -6,9 +6,15 @@
  *
  * Policy
  * - Weighted virtual time: runnable tasks wait in one vtime-ordered queue;
- *   a task is charged its runtime * 100 / weight, and a sleeper's credit is
- *   capped at one slice. A waking task that finds an idle CPU goes straight
- *   there.
+ *   a task is charged its CPU time (the kernel's sum_exec_runtime) * 100 /
+ *   weight, and a waking task's credit is capped at one slice. A waking
+ *   task that finds an idle CPU goes straight there.
+ * - When a slice runs out the task is charged at once and keeps its CPU
+ *   for another slice unless a task that may run there has a smaller
+ *   vtime: the kernel asks for work before it puts the task back, so
+ *   consuming the queue every time would make two hogs alternate slice by
+ *   slice whatever they were charged, and compensation would change
+ *   nothing.
  * - Compensation: on many Intel server CPUs, 256- and 512-bit code lowers
  *   the core's frequency (license levels); the lower level is held for a
  *   while after that code stops, and it also slows the SMT sibling. A task
@@ -31,6 +37,10 @@
  *   routine leaves the upper halves zeroed by VZEROUPPER. On hardware
  *   with init tracking, a clear bit means the area was not written and is
  *   not looked at.
+ * - Operator hints: tasks in set avx2 or avx512 (--avx2-pid/-comm/-cgroup,
+ *   --avx512-..., czctl add/del at run time) are at least that level. For
+ *   code the XSAVE state cannot show: a CPU without XINUSE-reliable state,
+ *   or AVX-512 work whose state happens to be clean when it is switched out.
  * - Where the state lives: kernels since 6.15 place struct fpu right after
  *   task_struct (both test kernels, 6.16 and 7.3, do), older ones embed it
  *   as thread.fpu; both are found by CO-RE, and fpu->fpstate points to the
@@ -45,6 +55,7 @@
  * two threads use their first sibling only.
  */
 #include "cz_common.bpf.h"
+#include "cz_taskset.bpf.h"
 #include "avxfreq.h"
 
 char _license[] SEC("license") = "GPL";
@@ -71,7 +82,7 @@ const volatile u32 ratio_q16[NR_LIC_LEVELS];	/* f_level / f_nominal */
 const volatile u64 hold_ns;
 
 static u64 vtime_now;
-static s64 nr_class[NR_LIC_LEVELS];	/* tasks classified, by level */
+static s64 nr_avx2, nr_avx512;	/* tasks classified, by level */
 
 struct cpu_ctx {
 	u64	started_at;	/* the current task's start; 0: none */
@@ -84,6 +95,7 @@ struct cpu_ctx {
 static struct cpu_ctx cpu_ctxs[CZ_MAX_CPUS];
 
 struct task_ctx {
+	u64	charged_sum;	/* se.sum_exec_runtime when last charged */
 	u32	level;		/* enum avxfreq_level at its last run */
 };
 
@@ -172,21 +184,43 @@ static u32 xsave_level(struct task_struct *p)
 	return LIC_NONE;
 }
 
+/* Count a task into (@delta 1) or out of (-1) the class of @level. */
+static void class_add(u32 level, s64 delta)
+{
+	if (level == LIC_AVX2)
+		__sync_fetch_and_add(&nr_avx2, delta);
+	else if (level == LIC_AVX512)
+		__sync_fetch_and_add(&nr_avx512, delta);
+	else
+		return;
+	cz_stat_set(ST_AVX2_TASKS, nr_avx2);
+	cz_stat_set(ST_AVX512_TASKS, nr_avx512);
+}
+
+/*
+ * The task's level at this run: the higher of what its saved XSAVE state
+ * shows and what an operator hint (task sets avx2, avx512) says.
+ */
 static void classify(struct task_struct *p, struct task_ctx *tctx)
 {
-	u32 old = tctx->level, level = xsave_level(p);
+	u32 level = xsave_level(p), hint = LIC_NONE, sets;
 
 	if (level != LIC_NONE)
 		cz_stat_inc(ST_BY_XSAVE);
-	if (level == old || level >= NR_LIC_LEVELS || old >= NR_LIC_LEVELS)
+	sets = cz_ts_match(p);
+	if (sets & AVXF_SET_AVX512)
+		hint = LIC_AVX512;
+	else if (sets & AVXF_SET_AVX2)
+		hint = LIC_AVX2;
+	if (hint > level) {
+		level = hint;
+		cz_stat_inc(ST_BY_HINT);
+	}
+	if (level == tctx->level)
 		return;
-	if (old != LIC_NONE)
-		__sync_fetch_and_sub(&nr_class[old], 1);
-	if (level != LIC_NONE)
-		__sync_fetch_and_add(&nr_class[level], 1);
+	class_add(tctx->level, -1);
+	class_add(level, 1);
 	tctx->level = level;
-	cz_stat_set(ST_AVX2_TASKS, nr_class[LIC_AVX2]);
-	cz_stat_set(ST_AVX512_TASKS, nr_class[LIC_AVX512]);
 }
 
 /* A sleeper may be owed at most one slice of CPU time. */
@@ -212,10 +246,17 @@ s32 BPF_STRUCT_OPS(avxfreq_select_cpu, struct task_struct *p, s32 prev_cpu,
 	return cpu;
 }
 
+/*
+ * Only a task that slept is a sleeper: one put back after its slice keeps
+ * its vtime, however far it trails (lifting it would take back the credit
+ * compensation gave it).
+ */
 void BPF_STRUCT_OPS(avxfreq_enqueue, struct task_struct *p, u64 enq_flags)
 {
-	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), credited_vtime(p),
-				 enq_flags);
+	u64 vtime = enq_flags & SCX_ENQ_WAKEUP ? credited_vtime(p) :
+						  p->scx.dsq_vtime;
+
+	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), vtime, enq_flags);
 }
 
 void BPF_STRUCT_OPS(avxfreq_running, struct task_struct *p)
@@ -233,6 +274,7 @@ void BPF_STRUCT_OPS(avxfreq_running, struct task_struct *p)
 	c->cur_level = LIC_NONE;
 	if (!tctx)
 		return;
+	tctx->charged_sum = p->se.sum_exec_runtime;
 	classify(p, tctx);
 	if (tctx->level != LIC_NONE) {
 		c->cur_level = tctx->level;
@@ -293,7 +335,19 @@ static void charge(struct task_struct *p, s32 cpu, struct cpu_ctx *c, u64 now)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 	u32 level = tctx ? tctx->level : LIC_NONE;
-	u64 ran = now - c->started_at, charged = ran;
+	u64 sum = p->se.sum_exec_runtime, t0 = c->started_at, ran, charged;
+
+	/*
+	 * CPU time as the kernel accounts it (what schedstat shows), not wall
+	 * time: under a busy hypervisor or heavy interrupts the two differ,
+	 * and fairness is about the former.
+	 */
+	c->started_at = now;
+	if (!tctx)
+		return;
+	ran = sum - tctx->charged_sum;
+	tctx->charged_sum = sum;
+	charged = ran;
 
 	if (level == LIC_AVX2) {
 		cz_stat_add(ST_CPU_AVX2_NS, ran);
@@ -301,8 +355,11 @@ static void charge(struct task_struct *p, s32 cpu, struct cpu_ctx *c, u64 now)
 		cz_stat_add(ST_CPU_AVX512_NS, ran);
 	} else {
 		u32 slow_level;
-		u64 slowed = slowed_ns(cpu, c, c->started_at, now, &slow_level);
+		u64 slowed = slowed_ns(cpu, c, t0, now, &slow_level);
 
+		/* Wall-clock overlap, in CPU time: at most what it ran. */
+		if (slowed > ran)
+			slowed = ran;
 		cz_stat_add(ST_CPU_SCALAR_NS, ran);
 		if (slowed && slow_level < NR_LIC_LEVELS) {
 			cz_stat_add(ST_SLOWED_NS, slowed);
@@ -316,7 +373,6 @@ static void charge(struct task_struct *p, s32 cpu, struct cpu_ctx *c, u64 now)
 		c->held_level = level;
 		c->held_until = now + hold_ns;
 	}
-	c->started_at = now;
 	if (p->scx.weight)
 		p->scx.dsq_vtime += charged * 100 / p->scx.weight;
 }
@@ -389,12 +445,10 @@ void BPF_STRUCT_OPS(avxfreq_exit_task, struct task_struct *p,
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 
-	if (!tctx || tctx->level == LIC_NONE || tctx->level >= NR_LIC_LEVELS)
+	if (!tctx)
 		return;
-	__sync_fetch_and_sub(&nr_class[tctx->level], 1);
+	class_add(tctx->level, -1);
 	tctx->level = LIC_NONE;
-	cz_stat_set(ST_AVX2_TASKS, nr_class[LIC_AVX2]);
-	cz_stat_set(ST_AVX512_TASKS, nr_class[LIC_AVX512]);
 }
 
 s32 BPF_STRUCT_OPS_SLEEPABLE(avxfreq_init)

@@ -8,8 +8,9 @@
  *   line naming its line and problem, exit 2, nothing loaded. Without
  *   --model the built-in default (the issue's figures) goes through the
  *   same parser.
- * - SMT siblings come from sysfs (thread_siblings_list), never from a CPU
- *   number stride.
+ * - SMT siblings come from lib/cz_topo (sysfs), never from a CPU number
+ *   stride. Operator hints are libcz task sets (avx2, avx512): their rule
+ *   options and czctl add/del come from there.
  * - Hardware counters: the loader looks for a PMU (ref-cycles on CPU 0)
  *   and says what it found; frequencies come from the model either way
  *   (counter-based measurement is not implemented).
@@ -22,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "cz.h"
+#include "cz_topo.h"
 #include "avxfreq.h"
 #include "model.h"
 #include "avxfreq.skel.h"
@@ -31,7 +33,7 @@
 enum {
 	OPT_MODEL	= 'm',
 	NO_SIBLING	= -1,
-	SIB_LIST_MAX	= 64,
+	MAX_LANES	= 8,	/* SMT threads per core we accept */
 };
 
 static struct {
@@ -64,21 +66,30 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* The first SMT sibling of @cpu other than itself, or NO_SIBLING. */
-static int sibling(int cpu)
+/*
+ * Fill sibling_of[]: for each CPU, the first other CPU of its core, or
+ * NO_SIBLING. Returns 0, or -1 after saying why.
+ */
+static int read_siblings(volatile s32 *sibling_of, int ncpus)
 {
-	int sib[SIB_LIST_MAX], n;
-	char path[96], line[256];
+	static u32 core[CZ_MAX_CPUS], lane[CZ_MAX_CPUS];
+	struct cz_topo t;
+	char err[256];
 
-	snprintf(path, sizeof(path),
-		 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
-	if (cz_read_line(path, line, sizeof(line)))
-		return NO_SIBLING;
-	n = cz_parse_cpulist(line, sib, SIB_LIST_MAX);
-	for (int i = 0; i < n; i++)
-		if (sib[i] != cpu)
-			return sib[i];
-	return NO_SIBLING;
+	if (cz_topo_read("/sys", ncpus, MAX_LANES, core, lane, &t, err, sizeof(err))) {
+		fprintf(stderr, PROG ": topology: %s\n", err);
+		return -1;
+	}
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		sibling_of[cpu] = NO_SIBLING;
+		for (int o = 0; o < ncpus && core[cpu] != CZ_NO_CORE; o++) {
+			if (o != cpu && core[o] == core[cpu]) {
+				sibling_of[cpu] = o;
+				break;
+			}
+		}
+	}
+	return 0;
 }
 
 /* Is there a PMU with a reference-cycles counter? errno says why not. */
@@ -113,7 +124,7 @@ static void report(const struct avxf_model *m, const u32 *ratio)
 		fprintf(stderr, PROG ": counters: none (perf_event_open(ref-cycles): %s); "
 			"frequencies from the model\n", strerror(perr));
 	fprintf(stderr, PROG ": detection: saved XSAVE state (this CPU: AVX2 %s, "
-		"AVX-512 %s)\n",
+		"AVX-512 %s), then hints (sets avx2, avx512)\n",
 		__builtin_cpu_supports("avx2") ? "yes" : "no",
 		__builtin_cpu_supports("avx512f") ? "yes" : "no");
 }
@@ -133,8 +144,11 @@ static struct bpf_object_skeleton *avxfreq_open(const struct cz_opts *o)
 	if (!skel)
 		return NULL;
 	skel->rodata->nr_cpus = ncpus;
-	for (int cpu = 0; cpu < ncpus; cpu++)
-		skel->rodata->sibling_of[cpu] = sibling(cpu);
+	if (read_siblings(skel->rodata->sibling_of, ncpus)) {
+		avxfreq__destroy(skel);
+		skel = NULL;
+		return NULL;
+	}
 	for (int l = 0; l < NR_LIC_LEVELS; l++)
 		skel->rodata->ratio_q16[l] = avxf_model_ratio(&opts.model, l);
 	skel->rodata->hold_ns = (u64)opts.model.hold_us * 1000;
@@ -153,6 +167,11 @@ static void avxfreq_destroy(void)
 
 static const struct cz_stat_desc stats[] = { AVXFREQ_STATS(CZ_STAT_DESC) };
 static const struct cz_knob_desc knobs[] = { AVXFREQ_KNOBS(CZ_KNOB_DESC) };
+/* In AVXF_SET_* bit order. */
+static const struct cz_set_desc sets[] = {
+	{ "avx2", "tasks that run 256-bit (AVX2) code, whatever their XSAVE state shows" },
+	{ "avx512", "tasks that run 512-bit (AVX-512) code" },
+};
 
 static const struct cz_sched avxfreq_sched = {
 	.name		= "avxfreq",
@@ -166,6 +185,8 @@ static const struct cz_sched avxfreq_sched = {
 	.nr_stats	= NR_AVXFREQ_STATS,
 	.knobs		= knobs,
 	.nr_knobs	= NR_AVXFREQ_KNOBS,
+	.sets		= sets,
+	.nr_sets	= sizeof(sets) / sizeof(sets[0]),
 };
 
 int main(int argc, char **argv)

@@ -25,6 +25,8 @@
 	  "best detection source in use: 1 XSAVE state, 2 operator hints only") \
 	X(ST_BY_XSAVE, "by_xsave", CZ_STAT_COUNTER,			\
 	  "runs classified wide-vector from the task's saved XSAVE state") \
+	X(ST_BY_HINT, "by_hint", CZ_STAT_COUNTER,			\
+	  "runs classified wide-vector by an operator hint (task sets)")	\
 	X(ST_CREDIT_NS, "credit_ns", CZ_STAT_COUNTER,			\
 	  "compensation: ns of CPU time not charged to slowed tasks")	\
 	X(ST_SLOWED_NS, "slowed_ns", CZ_STAT_COUNTER,			\

@@ -8,7 +8,9 @@
 # it ~50/50 under the fair class; under scx_avxfreq the saved XSAVE state
 # classifies the AVX2 loop as AVX2 and the scalar loop not, and the scalar
 # loop's share rises to what the model predicts, 1 / (1 + ratio), within 3
-# points; with compensation switched off live it falls back to ~50%.
+# points; an operator hint added and removed at run time (czctl add/del)
+# classifies the scalar loop as AVX2 and stops; with compensation switched
+# off live the split falls back to ~50%.
 . /cz/tests/lib.sh
 
 WIN=${AVX_WIN:-6}	# seconds per measurement window
@@ -36,6 +38,13 @@ within() { awk -v x="$1" -v y="$2" -v d="$3" 'BEGIN { e = x - y; exit !(e <= d &
 # stat KEY: KEY from a fresh stats reply (totals since attach).
 stat() { czctl stats --json > /tmp/av.json 2>/dev/null && json_key /tmp/av.json "$1"; }
 
+# snap FILE: a stats reply into FILE, then A's and S's runtimes into RA, RS,
+# read right after it (the same skew at both ends of a window cancels).
+snap() {
+	czctl stats --json > "$1" 2>/dev/null
+	RA=$(runtime $AVX) RS=$(runtime $SCAL)
+}
+
 # --- bad input: exit 2, one line naming the problem, nothing attached ---
 printf 'base 3200\n128 3190\n256 3300\n512 2900\n' > /tmp/above.model
 printf 'base 3200\n128 3190\nturbo 4000\n' > /tmp/key.model
@@ -57,6 +66,7 @@ bad_input "/tmp/num.model:3: '31x7' is not a frequency in MHz" --model /tmp/num.
 bad_input '/tmp/none.model: No such file or directory' --model /tmp/none.model
 bad_input '--min-charge-pct: 0 is out of range [1, 100]' --min-charge-pct 0
 bad_input '--compensate: 2 is out of range [0, 1]' --compensate 2
+bad_input 'a comm has 1 to 15' --avx2-comm 0123456789abcdef
 
 # --- the pair: AVX2 loop and scalar loop on one CPU ---
 cz-vecloop avx2 2> /tmp/vec.err &
@@ -103,18 +113,46 @@ check "it reports the model and the detection at start" \
 check "source: XSAVE state ($(stat source))" [ "$(stat source)" = 1 ]
 sleep 1
 
-c0=$(stat cpu_avx2_ns)
 share $AVX $SCAL
 got=$SHARE
-c1=$(stat cpu_avx2_ns)
-echo "   scx_avxfreq: scalar share $got%, model predicts $want% (avx2 $A_NS ns, scalar $S_NS ns; cpu_avx2_ns grew $((c1 - c0)))"
+echo "   scx_avxfreq: scalar share $got%, model predicts $want% (avx2 $A_NS ns, scalar $S_NS ns)"
 check "scx_avxfreq: scalar share $got% is the model's $want% within 3 points" \
 	within "$got" "$want" 3
-check "XSAVE: the AVX2 loop is classified AVX2 ($(stat avx2_tasks) tasks, by_xsave $(stat by_xsave))" \
-	[ "$(stat avx2_tasks)" -ge 1 -a "$(stat by_xsave)" -gt 0 ]
-check "XSAVE: AVX2 CPU time is the AVX2 loop's, not the scalar's ($((c1 - c0)) ~ $A_NS)" \
-	within $((c1 - c0)) "$A_NS" $((A_NS / 10))
+
+snap /tmp/x0.json
+a0=$RA
+sleep 3
+snap /tmp/x1.json
+avx=$((RA - a0))
+grown=$(($(json_key /tmp/x1.json cpu_avx2_ns) - $(json_key /tmp/x0.json cpu_avx2_ns)))
+check "XSAVE: the AVX2 loop is classified AVX2 ($(json_key /tmp/x1.json avx2_tasks) tasks, by_xsave $(json_key /tmp/x1.json by_xsave))" \
+	[ "$(json_key /tmp/x1.json avx2_tasks)" -ge 1 -a "$(json_key /tmp/x1.json by_xsave)" -gt 0 ]
+check "XSAVE: AVX2 CPU time is the AVX2 loop's, not the scalar's ($grown ~ $avx)" \
+	within $grown $avx $((avx / 10))
 check "compensation credited ($(stat credit_ns) ns)" [ "$(stat credit_ns)" -gt 0 ]
+
+# Hint path: the scalar loop named an AVX2 task at run time is one (both
+# loops' CPU time is then AVX2 time), and stops being one when the rule goes.
+czctl add avx2-comm=czvec-scalar > /tmp/add.out 2>&1
+rc=$?
+check "czctl add avx2-comm=czvec-scalar: exit 0 (got $rc: $(cat /tmp/add.out))" [ $rc -eq 0 ]
+sleep 1
+snap /tmp/h0.json
+a0=$RA s0=$RS
+sleep 3
+snap /tmp/h1.json
+both=$((RA - a0 + RS - s0))
+h0=$(json_key /tmp/h0.json by_hint) h1=$(json_key /tmp/h1.json by_hint)
+grown=$(($(json_key /tmp/h1.json cpu_avx2_ns) - $(json_key /tmp/h0.json cpu_avx2_ns)))
+check "hint: scalar runs classified by the hint ($h0 -> $h1 by_hint, $(json_key /tmp/h1.json avx2_tasks) AVX2 tasks)" \
+	[ "$h1" -gt "$h0" -a "$(json_key /tmp/h1.json avx2_tasks)" -ge 2 ]
+check "hint: AVX2 CPU time is both loops' ($grown ~ $both)" \
+	within $grown $both $((both / 10))
+czctl del avx2-comm=czvec-scalar > /dev/null 2>&1
+sleep 1
+h0=$(stat by_hint)
+sleep 1
+check "hint removed: no more hinted runs ($h0 -> $(stat by_hint))" [ "$(stat by_hint)" = "$h0" ]
 
 czctl set compensate=0 > /dev/null
 sleep 1
