@@ -68,15 +68,16 @@ enum {
 	ENOMEM			= 12,
 	/* XSAVE state components (Intel SDM vol. 1, 13.1). */
 	AVXF_XF_YMM		= 1ULL << 2,
-	AVXF_XF_AVX512	= (1ULL << 5) | (1ULL << 6) | (1ULL << 7),
-	/* The YMM upper halves: 16 registers x 16 bytes, first extended
-	 * component, at the same offset in standard and compacted format. */
+	AVXF_XF_AVX512		= (1ULL << 5) | (1ULL << 6) | (1ULL << 7),
+	/*
+	 * The YMM upper halves: 16 registers x 16 bytes, the first extended
+	 * component, at the same offset in standard and compacted format.
+	 */
 	YMM_HI_BYTES		= 16 * 16,
 	YMM_CHUNK_WORDS		= 8,	/* read 64 bytes at a time */
 };
 
 /* Set by the loader. */
-const volatile u32 nr_cpus = 1;
 const volatile s32 sibling_of[CZ_MAX_CPUS];	/* NO_SIBLING: none */
 const volatile u32 ratio_q16[NR_LIC_LEVELS];	/* f_level / f_nominal */
 const volatile u64 hold_ns;

@@ -10,10 +10,14 @@
 # loop's share rises to what the model predicts, 1 / (1 + ratio), within 3
 # points; an operator hint added and removed at run time (czctl add/del)
 # classifies the scalar loop as AVX2 and stops; with compensation switched
-# off live the split falls back to ~50%.
+# off live the split falls back to ~50% (within 5 points, as under the fair
+# class: these two are sanity checks, the model's 3 points are the claim).
 . /cz/tests/lib.sh
 
-WIN=${AVX_WIN:-6}	# seconds per measurement window
+# Seconds per measurement window. A share is off by at most the vtime gap
+# at the window's edges, about one slice, unless the host stalls the vCPU
+# for longer: under a busy host a longer window keeps that in bounds.
+WIN=${AVX_WIN:-8}
 CPU=1
 SOCK=/var/run/scx/root/stats
 
@@ -121,14 +125,17 @@ check "scx_avxfreq: scalar share $got% is the model's $want% within 3 points" \
 
 snap /tmp/x0.json
 a0=$RA
-sleep 3
+sleep 4
 snap /tmp/x1.json
 avx=$((RA - a0))
 grown=$(($(json_key /tmp/x1.json cpu_avx2_ns) - $(json_key /tmp/x0.json cpu_avx2_ns)))
 check "XSAVE: the AVX2 loop is classified AVX2 ($(json_key /tmp/x1.json avx2_tasks) tasks, by_xsave $(json_key /tmp/x1.json by_xsave))" \
 	[ "$(json_key /tmp/x1.json avx2_tasks)" -ge 1 -a "$(json_key /tmp/x1.json by_xsave)" -gt 0 ]
+# Within 20%: the counter grows at charges (slice ends, and a run can
+# stretch when the host stalls the vCPU) and the reply and the schedstat
+# reads are not one instant. Counting the scalar loop too would be 2.7x.
 check "XSAVE: AVX2 CPU time is the AVX2 loop's, not the scalar's ($grown ~ $avx)" \
-	within $grown $avx $((avx / 10))
+	within $grown $avx $((avx / 5))
 check "compensation credited ($(stat credit_ns) ns)" [ "$(stat credit_ns)" -gt 0 ]
 
 # Hint path: the scalar loop named an AVX2 task at run time is one (both
@@ -139,7 +146,7 @@ check "czctl add avx2-comm=czvec-scalar: exit 0 (got $rc: $(cat /tmp/add.out))" 
 sleep 1
 snap /tmp/h0.json
 a0=$RA s0=$RS
-sleep 3
+sleep 4
 snap /tmp/h1.json
 both=$((RA - a0 + RS - s0))
 h0=$(json_key /tmp/h0.json by_hint) h1=$(json_key /tmp/h1.json by_hint)
@@ -147,7 +154,7 @@ grown=$(($(json_key /tmp/h1.json cpu_avx2_ns) - $(json_key /tmp/h0.json cpu_avx2
 check "hint: scalar runs classified by the hint ($h0 -> $h1 by_hint, $(json_key /tmp/h1.json avx2_tasks) AVX2 tasks)" \
 	[ "$h1" -gt "$h0" -a "$(json_key /tmp/h1.json avx2_tasks)" -ge 2 ]
 check "hint: AVX2 CPU time is both loops' ($grown ~ $both)" \
-	within $grown $both $((both / 10))
+	within $grown $both $((both / 5))
 czctl del avx2-comm=czvec-scalar > /dev/null 2>&1
 sleep 1
 h0=$(stat by_hint)
@@ -159,7 +166,7 @@ sleep 1
 share $AVX $SCAL
 off=$SHARE
 echo "   scx_avxfreq, compensate=0: scalar share $off%"
-check "compensate=0 live: back to ~50/50 (scalar $off%)" within "$off" 50 3
+check "compensate=0 live: back to ~50/50 (scalar $off%)" within "$off" 50 5
 
 kill $AVX $SCAL
 wait $AVX $SCAL 2>/dev/null
