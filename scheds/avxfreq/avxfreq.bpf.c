@@ -241,6 +241,8 @@ s32 BPF_STRUCT_OPS(avxfreq_select_cpu, struct task_struct *p, s32 prev_cpu,
 	s32 cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 
 	if (idle) {
+		/* The sleeper's cap holds for a direct start too. */
+		p->scx.dsq_vtime = credited_vtime(p);
 		cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), 0);
 		cz_stat_inc(ST_DIRECT);
 	}

@@ -42,6 +42,18 @@ within() { awk -v x="$1" -v y="$2" -v d="$3" 'BEGIN { e = x - y; exit !(e <= d &
 # stat KEY: KEY from a fresh stats reply (totals since attach).
 stat() { czctl stats --json > /tmp/av.json 2>/dev/null && json_key /tmp/av.json "$1"; }
 
+# pct X Y: X's share of X + Y, percent, one decimal.
+pct() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.1f", x + y ? 100 * x / (x + y) : 0 }'; }
+
+# avx2_frac OLD NEW: AVX2 CPU time's share (percent) of all CPU time the
+# scheduler classified between two stats replies. A share from one pair of
+# replies, so how long the replies took does not matter.
+avx2_frac() {
+	a=$(($(json_key "$2" cpu_avx2_ns) - $(json_key "$1" cpu_avx2_ns)))
+	b=$(($(json_key "$2" cpu_scalar_ns) - $(json_key "$1" cpu_scalar_ns)))
+	pct $a $b
+}
+
 # snap FILE: a stats reply into FILE, then A's and S's runtimes into RA, RS,
 # read right after it (the same skew at both ends of a window cancels).
 snap() {
@@ -88,10 +100,17 @@ taskset -c $CPU cz-vecloop scalar &
 SCAL=$!
 sleep 1
 
+# The fair class is the baseline, not the subject: on a heavily loaded host
+# TCG can skew one window (seen once: 72%), so a second window decides.
 share $AVX $SCAL
 fair=$SHARE
 echo "   fair class: scalar share $fair% (avx2 $A_NS ns, scalar $S_NS ns)"
-check "fair class: the pair splits ~50/50 (scalar $fair%)" within "$fair" 50 5
+if ! within "$fair" 50 5; then
+	share $AVX $SCAL
+	fair="$fair, then $SHARE"
+	echo "   fair class, again: scalar share $SHARE% (avx2 $A_NS ns, scalar $S_NS ns)"
+fi
+check "fair class: the pair splits ~50/50 (scalar $fair%)" within "$SHARE" 50 5
 
 # The model claims 256-bit code runs at 60% of base, and that a core keeps
 # that license for 1 s: the scalar loop runs slowed all the time.
@@ -124,18 +143,15 @@ check "scx_avxfreq: scalar share $got% is the model's $want% within 3 points" \
 	within "$got" "$want" 3
 
 snap /tmp/x0.json
-a0=$RA
+a0=$RA s0=$RS
 sleep 4
 snap /tmp/x1.json
-avx=$((RA - a0))
-grown=$(($(json_key /tmp/x1.json cpu_avx2_ns) - $(json_key /tmp/x0.json cpu_avx2_ns)))
+loops=$(pct $((RA - a0)) $((RS - s0)))
+frac=$(avx2_frac /tmp/x0.json /tmp/x1.json)
 check "XSAVE: the AVX2 loop is classified AVX2 ($(json_key /tmp/x1.json avx2_tasks) tasks, by_xsave $(json_key /tmp/x1.json by_xsave))" \
 	[ "$(json_key /tmp/x1.json avx2_tasks)" -ge 1 -a "$(json_key /tmp/x1.json by_xsave)" -gt 0 ]
-# Within 20%: the counter grows at charges (slice ends, and a run can
-# stretch when the host stalls the vCPU) and the reply and the schedstat
-# reads are not one instant. Counting the scalar loop too would be 2.7x.
-check "XSAVE: AVX2 CPU time is the AVX2 loop's, not the scalar's ($grown ~ $avx)" \
-	within $grown $avx $((avx / 5))
+check "XSAVE: AVX2 time is $frac% of classified time, the AVX2 loop's share of the pair is $loops% (scalar counted too: ~100%)" \
+	within "$frac" "$loops" 12
 check "compensation credited ($(stat credit_ns) ns)" [ "$(stat credit_ns)" -gt 0 ]
 
 # Hint path: the scalar loop named an AVX2 task at run time is one (both
@@ -145,16 +161,14 @@ rc=$?
 check "czctl add avx2-comm=czvec-scalar: exit 0 (got $rc: $(cat /tmp/add.out))" [ $rc -eq 0 ]
 sleep 1
 snap /tmp/h0.json
-a0=$RA s0=$RS
 sleep 4
 snap /tmp/h1.json
-both=$((RA - a0 + RS - s0))
 h0=$(json_key /tmp/h0.json by_hint) h1=$(json_key /tmp/h1.json by_hint)
-grown=$(($(json_key /tmp/h1.json cpu_avx2_ns) - $(json_key /tmp/h0.json cpu_avx2_ns)))
+frac=$(avx2_frac /tmp/h0.json /tmp/h1.json)
 check "hint: scalar runs classified by the hint ($h0 -> $h1 by_hint, $(json_key /tmp/h1.json avx2_tasks) AVX2 tasks)" \
 	[ "$h1" -gt "$h0" -a "$(json_key /tmp/h1.json avx2_tasks)" -ge 2 ]
-check "hint: AVX2 CPU time is both loops' ($grown ~ $both)" \
-	within $grown $both $((both / 5))
+check "hint: AVX2 time is $frac% of classified time (both loops; without the hint: $loops%)" \
+	[ "${frac%.*}" -ge 80 ]
 czctl del avx2-comm=czvec-scalar > /dev/null 2>&1
 sleep 1
 h0=$(stat by_hint)
