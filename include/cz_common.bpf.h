@@ -54,9 +54,6 @@
  */
 #define CZ_DSQ_ITER	(&___it)
 
-/* CPU ids are bounded for the verifier's sake; 1024 covers our zones. */
-#define CZ_MAX_CPUS	1024
-
 /* Linux's PF_KTHREAD; not in BTF because it is a #define. */
 #define CZ_PF_KTHREAD	0x00200000
 

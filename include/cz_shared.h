@@ -19,6 +19,12 @@ typedef __u64 u64;
 typedef __s64 s64;
 #endif
 
+/*
+ * CPU ids are bounded for the verifier's sake (per-CPU tables in BPF, and
+ * what loaders fill them from); 1024 covers our zones.
+ */
+#define CZ_MAX_CPUS	1024
+
 enum {
 	CZ_EXIT_REASON_LEN	= 128,
 	CZ_EXIT_MSG_LEN		= 1024,

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scx_avxfreq loader: the frequency model (--model), the SMT topology and
+ * the report of what detection the machine allows; libcz does the rest.
+ *
+ * Key choices:
+ * - The model is parsed while the command line is, so a bad file is one
+ *   line naming its line and problem, exit 2, nothing loaded. Without
+ *   --model the built-in default (the issue's figures) goes through the
+ *   same parser.
+ * - SMT siblings come from lib/cz_topo (sysfs), never from a CPU number
+ *   stride. Operator hints are libcz task sets (avx2, avx512): their rule
+ *   options and czctl add/del come from there.
+ * - Hardware counters: the loader looks for a PMU (ref-cycles on CPU 0)
+ *   and says what it found; frequencies come from the model either way
+ *   (counter-based measurement is not implemented).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "cz.h"
+#include "cz_topo.h"
+#include "avxfreq.h"
+#include "model.h"
+#include "avxfreq.skel.h"
+
+#define PROG	"scx_avxfreq"
+
+enum {
+	OPT_MODEL	= 'm',
+	NO_SIBLING	= -1,
+	MAX_LANES	= 8,	/* SMT threads per core we accept */
+};
+
+static struct {
+	struct avxf_model	model;
+	const char		*model_name;
+} opts;
+
+static struct avxfreq *skel;
+
+static const struct argp_option options[] = {
+	{ "model", OPT_MODEL, "FILE", 0,
+	  "Frequency model: base/128/256/512 MHz and hold_us, one per line "
+	  "(default: base 3200, 256-bit 3147, 512-bit 2949-2967, hold 2000 us)", 0 },
+	{ 0 }
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	char err[256];
+
+	switch (key) {
+	case OPT_MODEL:
+		if (avxf_model_load(arg, &opts.model, err, sizeof(err)))
+			cz_usage_error(state, "--model: %s", err);
+		opts.model_name = arg;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/*
+ * Fill sibling_of[]: for each CPU, the first other CPU of its core, or
+ * NO_SIBLING. Returns 0, or -1 after saying why.
+ */
+static int read_siblings(volatile s32 *sibling_of, int ncpus)
+{
+	static u32 core[CZ_MAX_CPUS], lane[CZ_MAX_CPUS];
+	struct cz_topo t;
+	char err[256];
+
+	if (cz_topo_read("/sys", ncpus, MAX_LANES, core, lane, &t, err, sizeof(err))) {
+		fprintf(stderr, PROG ": topology: %s\n", err);
+		return -1;
+	}
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		sibling_of[cpu] = NO_SIBLING;
+		for (int o = 0; o < ncpus && core[cpu] != CZ_NO_CORE; o++) {
+			if (o != cpu && core[o] == core[cpu]) {
+				sibling_of[cpu] = o;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Is there a PMU with a reference-cycles counter? errno says why not. */
+static bool have_pmu(void)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_HARDWARE, .size = sizeof(attr),
+		.config = PERF_COUNT_HW_REF_CPU_CYCLES, .disabled = 1,
+	};
+	int fd = syscall(SYS_perf_event_open, &attr, -1, 0, -1, 0);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static void report(const struct avxf_model *m, const u32 *ratio)
+{
+	bool pmu = have_pmu();
+	int perr = errno;
+
+	fprintf(stderr, PROG ": model %s: base %u MHz, 256-bit %u MHz (ratio %.3f), "
+		"512-bit %u MHz (ratio %.3f), held %u us\n",
+		opts.model_name, m->mhz[W_BASE], m->mhz[W_256],
+		ratio[LIC_AVX2] / (double)AVXF_ONE, m->mhz[W_512],
+		ratio[LIC_AVX512] / (double)AVXF_ONE, m->hold_us);
+	if (pmu)
+		fprintf(stderr, PROG ": counters: a PMU is present, but counter-based "
+			"detection is not implemented; frequencies from the model\n");
+	else
+		fprintf(stderr, PROG ": counters: none (perf_event_open(ref-cycles): %s); "
+			"frequencies from the model\n", strerror(perr));
+	fprintf(stderr, PROG ": detection: saved XSAVE state (this CPU: AVX2 %s, "
+		"AVX-512 %s), then hints (sets avx2, avx512)\n",
+		__builtin_cpu_supports("avx2") ? "yes" : "no",
+		__builtin_cpu_supports("avx512f") ? "yes" : "no");
+}
+
+static struct bpf_object_skeleton *avxfreq_open(const struct cz_opts *o)
+{
+	static bool reported;
+	int ncpus = libbpf_num_possible_cpus();
+
+	(void)o;
+	if (ncpus <= 0 || ncpus > CZ_MAX_CPUS) {
+		fprintf(stderr, PROG ": %d possible CPUs; supported: 1 to %d\n",
+			ncpus, CZ_MAX_CPUS);
+		return NULL;
+	}
+	skel = avxfreq__open();
+	if (!skel)
+		return NULL;
+	if (read_siblings(skel->rodata->sibling_of, ncpus)) {
+		avxfreq__destroy(skel);
+		skel = NULL;
+		return NULL;
+	}
+	for (int l = 0; l < NR_LIC_LEVELS; l++)
+		skel->rodata->ratio_q16[l] = avxf_model_ratio(&opts.model, l);
+	skel->rodata->hold_ns = (u64)opts.model.hold_us * 1000;
+	if (!reported) {
+		report(&opts.model, (const u32 *)skel->rodata->ratio_q16);
+		reported = true;
+	}
+	return skel->skeleton;
+}
+
+static void avxfreq_destroy(void)
+{
+	avxfreq__destroy(skel);
+	skel = NULL;
+}
+
+static const struct cz_stat_desc stats[] = { AVXFREQ_STATS(CZ_STAT_DESC) };
+static const struct cz_knob_desc knobs[] = { AVXFREQ_KNOBS(CZ_KNOB_DESC) };
+/* In AVXF_SET_* bit order. */
+static const struct cz_set_desc sets[] = {
+	{ "avx2", "tasks that run 256-bit (AVX2) code, whatever their XSAVE state shows" },
+	{ "avx512", "tasks that run 512-bit (AVX-512) code" },
+};
+
+static const struct cz_sched avxfreq_sched = {
+	.name		= "avxfreq",
+	.doc		= "scx_avxfreq: weighted fair scheduling that charges tasks "
+			  "slowed by others' AVX code for the frequency they got.",
+	.options	= options,
+	.parse		= parse,
+	.open		= avxfreq_open,
+	.destroy	= avxfreq_destroy,
+	.stats		= stats,
+	.nr_stats	= NR_AVXFREQ_STATS,
+	.knobs		= knobs,
+	.nr_knobs	= NR_AVXFREQ_KNOBS,
+	.sets		= sets,
+	.nr_sets	= sizeof(sets) / sizeof(sets[0]),
+};
+
+int main(int argc, char **argv)
+{
+	char err[256];
+
+	if (avxf_model_parse(avxf_model_default, "built-in model", &opts.model,
+			     err, sizeof(err))) {
+		fprintf(stderr, PROG ": %s (a bug)\n", err);
+		return CZ_EXIT_FAIL;
+	}
+	opts.model_name = "built-in";
+	return cz_main(&avxfreq_sched, argc, argv);
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scx_avxfreq: what the BPF side, the loader and the unit tests share: the
+ * statistics and live tunables (each declared once), the license levels,
+ * and the compensation arithmetic. The arithmetic is here, not in the BPF
+ * file, so that the unit tests check the very code the policy runs.
+ *
+ * Fixed point: frequency ratios are Q16 (AVXF_ONE = 1.0). A ratio is
+ * f_actual / f_nominal of one license level; a task that ran @ran ns, of
+ * which @slowed ns on a core slowed by someone else's wide-vector code, is
+ * charged ran - slowed * (1 - ratio). Every product is split so that no
+ * u64 overflows, whatever the runtime.
+ */
+#ifndef __AVXFREQ_H
+#define __AVXFREQ_H
+
+#include "cz_shared.h"
+
+#define AVXFREQ_STATS(X)						\
+	X(ST_AVX2_TASKS, "avx2_tasks", CZ_STAT_GAUGE,			\
+	  "tasks classified AVX2 (256-bit) at their last run")		\
+	X(ST_AVX512_TASKS, "avx512_tasks", CZ_STAT_GAUGE,		\
+	  "tasks classified AVX-512 at their last run")			\
+	X(ST_SOURCE, "source", CZ_STAT_GAUGE,				\
+	  "best detection source in use: 1 XSAVE state, 2 operator hints only") \
+	X(ST_BY_XSAVE, "by_xsave", CZ_STAT_COUNTER,			\
+	  "runs classified wide-vector from the task's saved XSAVE state") \
+	X(ST_BY_HINT, "by_hint", CZ_STAT_COUNTER,			\
+	  "runs classified wide-vector by an operator hint (task sets)")	\
+	X(ST_CREDIT_NS, "credit_ns", CZ_STAT_COUNTER,			\
+	  "compensation: ns of CPU time not charged to slowed tasks")	\
+	X(ST_SLOWED_NS, "slowed_ns", CZ_STAT_COUNTER,			\
+	  "ns that non-AVX tasks ran on a core slowed by others' AVX code") \
+	X(ST_CPU_SCALAR_NS, "cpu_scalar_ns", CZ_STAT_COUNTER,		\
+	  "CPU time of tasks not classified wide-vector")		\
+	X(ST_CPU_AVX2_NS, "cpu_avx2_ns", CZ_STAT_COUNTER,		\
+	  "CPU time of tasks classified AVX2")				\
+	X(ST_CPU_AVX512_NS, "cpu_avx512_ns", CZ_STAT_COUNTER,		\
+	  "CPU time of tasks classified AVX-512")			\
+	X(ST_DIRECT, "direct", CZ_STAT_COUNTER,			\
+	  "wakeups placed straight on an idle CPU")			\
+	X(ST_KEPT, "kept", CZ_STAT_COUNTER,				\
+	  "slices renewed because no task that may run there was owed more") \
+	X(ST_XSAVE_FAIL, "xsave_fail", CZ_STAT_COUNTER,		\
+	  "saved XSAVE states that could not be read")
+
+enum avxfreq_stat {
+	AVXFREQ_STATS(CZ_STAT_ENUM)
+	NR_AVXFREQ_STATS
+};
+
+#define AVXFREQ_KNOBS(X)						\
+	X(KNOB_SLICE_US, "slice_us", 100, 10 * 1000 * 1000, 20000,	\
+	  "Time slice in microseconds")					\
+	X(KNOB_MIN_CHARGE_PCT, "min_charge_pct", 1, 100, 50,		\
+	  "Lowest charge for slowed time, in percent of the runtime (clamp)") \
+	X(KNOB_COMPENSATE, "compensate", 0, 1, 1,			\
+	  "1: charge slowed tasks by the frequency they got; 0: plain vtime")
+
+enum avxfreq_knob {
+	AVXFREQ_KNOBS(CZ_KNOB_ENUM)
+	NR_AVXFREQ_KNOBS
+};
+
+/* License levels: what the widest vector code that ran does to a core. */
+enum avxfreq_level {
+	LIC_NONE,	/* scalar or 128-bit: no AVX frequency drop modelled */
+	LIC_AVX2,	/* 256-bit */
+	LIC_AVX512,	/* 512-bit */
+	NR_LIC_LEVELS,
+};
+
+/* Values of the "source" statistic. */
+enum avxfreq_source {
+	SRC_XSAVE	= 1,
+	SRC_HINTS	= 2,
+};
+
+/* Task sets of the operator hints (bit i: the loader's sets[i]). */
+enum {
+	AVXF_SET_AVX2	= 1u << 0,
+	AVXF_SET_AVX512	= 1u << 1,
+};
+
+enum {
+	AVXF_SHIFT	= 16,
+	AVXF_ONE	= 1u << AVXF_SHIFT,	/* ratio 1.0 in Q16 */
+	AVXF_FRAC_MASK	= AVXF_ONE - 1,
+};
+
+/* Q16 of @pct percent (0-100). */
+static inline u32 avxf_pct_q16(u32 pct)
+{
+	return (u32)(((u64)pct << AVXF_SHIFT) / 100);
+}
+
+/* Q16 ratio of @f to @base (any positive u32s); 0 if base is 0. */
+static inline u32 avxf_ratio_q16(u32 f, u32 base)
+{
+	u64 r;
+
+	if (!base)
+		return 0;
+	r = ((u64)f << AVXF_SHIFT) / base;
+	return r > 0xffffffffull ? 0xffffffffu : (u32)r;
+}
+
+/* @ratio clamped to [@min, 1.0]; @min above 1.0 counts as 1.0. */
+static inline u32 avxf_clamp(u32 ratio, u32 min)
+{
+	if (min > AVXF_ONE)
+		min = AVXF_ONE;
+	if (ratio < min)
+		return min;
+	return ratio > AVXF_ONE ? AVXF_ONE : ratio;
+}
+
+/*
+ * @ns * @q / 1.0 for q <= 1.0, exact to within 1 ns and without overflow:
+ * the high and low 16 bits of @ns are scaled separately.
+ */
+static inline u64 avxf_scale(u64 ns, u32 q)
+{
+	if (q >= AVXF_ONE)
+		return ns;
+	return (ns >> AVXF_SHIFT) * q + (((ns & AVXF_FRAC_MASK) * q) >> AVXF_SHIFT);
+}
+
+/*
+ * What a task that ran @ran ns pays, @slowed of them (at most @ran) on a
+ * core running at @ratio of its nominal frequency: the slowed part is
+ * charged at the clamped ratio, the rest in full.
+ */
+static inline u64 avxf_charge(u64 ran, u64 slowed, u32 ratio, u32 min)
+{
+	if (slowed > ran)
+		slowed = ran;
+	return ran - slowed + avxf_scale(slowed, avxf_clamp(ratio, min));
+}
+
+/*
+ * Length of the union of [a0, a1) and [b0, b1) (an interval whose end is
+ * not after its start is empty): how long a task was slowed when two
+ * causes (its own CPU's held license, its SMT sibling's) may overlap.
+ */
+static inline u64 avxf_union(u64 a0, u64 a1, u64 b0, u64 b1)
+{
+	u64 la = a1 > a0 ? a1 - a0 : 0, lb = b1 > b0 ? b1 - b0 : 0;
+	u64 lo, hi;
+
+	if (!la)
+		return lb;
+	if (!lb)
+		return la;
+	lo = a0 > b0 ? a0 : b0;
+	hi = a1 < b1 ? a1 : b1;
+	return la + lb - (hi > lo ? hi - lo : 0);
+}
+
+#endif /* __AVXFREQ_H */
