@@ -215,5 +215,10 @@ u64 cz_stats_total(const u64 *vals, unsigned int idx, unsigned int nr_cpus);
 
 /* First line of a (sysfs) file, without its newline; -1 if unreadable. */
 int cz_read_line(const char *path, char *buf, size_t len);
+/*
+ * A sysfs CPU list ("0-1", "0,2,5-7") into @cpus, at most @max of them;
+ * returns how many, or -1 if it is malformed or longer.
+ */
+int cz_parse_cpulist(const char *s, int *cpus, int max);
 
 #endif /* __CZ_CTL_H */

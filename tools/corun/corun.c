@@ -141,35 +141,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* Parse a sysfs CPU list ("0-1", "0,2"); returns how many, or -1. */
-static int parse_cpulist(const char *s, int *cpus, int max)
-{
-	int n = 0;
-
-	while (*s) {
-		char *end;
-		long a = strtol(s, &end, 10), b = a;
-
-		if (end == s || a < 0)
-			return -1;
-		if (*end == '-') {
-			s = end + 1;
-			b = strtol(s, &end, 10);
-			if (end == s || b < a)
-				return -1;
-		}
-		for (long c = a; c <= b; c++) {
-			if (n >= max)
-				return -1;
-			cpus[n++] = c;
-		}
-		if (*end != ',' && *end != '\0')
-			return -1;
-		s = *end ? end + 1 : end;
-	}
-	return n;
-}
-
 /*
  * Fill the BPF side's cpu_core[]/cpu_lane[] from sysfs. A core is named by
  * its lowest CPU (sysfs lists are ascending); its lanes are its CPUs in
@@ -193,7 +164,7 @@ static int read_topology(struct corun *skel, int nr_cpus, int *nr_cores,
 			 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
 		if (cz_read_line(path, line, sizeof(line)))
 			continue;
-		n = parse_cpulist(line, sib, CORUN_MAX_CPUS);
+		n = cz_parse_cpulist(line, sib, CORUN_MAX_CPUS);
 		if (n > 2) {
 			say("CPU %d has %d SMT threads; cz-corun measures cores of at most 2",
 			    cpu, n);
