@@ -221,4 +221,15 @@ int cz_read_line(const char *path, char *buf, size_t len);
  */
 int cz_parse_cpulist(const char *s, int *cpus, int max);
 
+enum cz_topo {
+	CZ_TOPO_CORE,	/* SMT siblings: topology/thread_siblings_list */
+	CZ_TOPO_LLC,	/* the cache/index* of the highest level */
+};
+/*
+ * The lowest CPU sharing @cpu's core or last-level cache, from sysfs, which
+ * names both the same way on every machine; -1 where sysfs does not say
+ * (an offline CPU, no cache information).
+ */
+int cz_topo_first_cpu(int cpu, enum cz_topo what);
+
 #endif /* __CZ_CTL_H */

@@ -1,0 +1,112 @@
+#!/bin/sh
+# scx_netaware test, run inside a Control Zone VM.
+#
+# Set-up: namespaces srv and cli joined by a veth pair, a cz-rr server in
+# srv, its client in cli, stress-ng --cpu hogs on every CPU.
+# Asserts: bad input exits 2 with one line and attaches nothing; timer-woken
+# tasks and the hogs are not classified net-woken, the server's and
+# client's wakeups are; p99 request latency under scx_netaware is lower than
+# under the default fair scheduler in the same boot (both printed); boosted
+# tasks preempt hogs; a server that spins after each request loses its
+# boost: boosted CPU time per wakeup stays within boost_us, on average and
+# (plus the boost timer's latency) at most.
+. /cz/tests/lib.sh
+
+SOCK=/var/run/scx/root/stats
+COUNT=400		# requests per latency run
+GAP_US=2000		# client sleep between requests
+SPIN_US=50000		# CPU the spinning server burns per request
+SPIN_BOOST_US=1000	# boost_us while it runs
+TCG_SLACK_US=8000	# two ticks: how late guest timers fire under TCG
+
+echo "== scx_netaware on $(uname -r)"
+
+# --- bad input: exit 2, one line, nothing attached ---
+for args in "--boost-us 0" "--boost-pct 101" "--slice-us x" "--bogus"; do
+	# shellcheck disable=SC2086 # split on purpose
+	scx_netaware $args > /tmp/bad.out 2>&1
+	rc=$?
+	check "bad option '$args': exit 2 (got $rc)" [ $rc -eq 2 ]
+	check "bad option '$args': one error line first ($(head -n1 /tmp/bad.out))" \
+		grep -q '^scx_netaware: \|unrecognized option' /tmp/bad.out
+	check "bad option '$args': sched_ext stays disabled" [ "$(scx_state)" = disabled ]
+done
+
+if ! netns_pair; then
+	bad "veth pair between two namespaces could not be set up"
+	summary
+	exit 1
+fi
+$IP netns exec srv cz-rr server 5000 &
+SRV=$!
+$IP netns exec srv cz-rr server 5001 --spin-us $SPIN_US &
+SPIN=$!
+
+# rr OUT: a latency run from cli to the server; p99 in $P99
+rr() {
+	$IP netns exec cli cz-rr client $NS_SRV 5000 --count $COUNT \
+		--gap-us $GAP_US > "$1" 2>&1
+	P99=$(sed -n 's/.* p99_us \([0-9]*\) .*/\1/p' "$1")
+}
+
+# na_stat KEY: KEY's total since attach, from the stats socket
+na_stat() {
+	czctl stats --json > /tmp/na.json 2>/dev/null && json_key /tmp/na.json "$1"
+}
+
+rr /tmp/warm.txt	# first connection, ARP, page cache: not measured
+stress-ng --cpu "$(nproc)" -q &
+HOGS=$!
+sleep 1
+
+rr /tmp/fair.txt
+fair=$P99
+echo "fair:     $(cat /tmp/fair.txt)"
+
+if ! sched_start /tmp/na.log scx_netaware --json; then
+	bad "scx_netaware did not become enabled"
+	cat /tmp/na.log
+else
+	wait_sock $SOCK 10
+
+	# Timer wakeups, no traffic: nothing net-woken.
+	w0=$(na_stat wakeups) n0=$(na_stat net_woken)
+	cyclictest -q --policy=other -t 1 -i 2000 -D 2 > /dev/null 2>&1
+	w1=$(na_stat wakeups) n1=$(na_stat net_woken)
+	check "timer-woken tasks and hogs: $((n1 - n0)) of $((w1 - w0)) wakeups net-woken (<= 2%)" \
+		[ $((w1 - w0)) -ge 100 -a $(((n1 - n0) * 50)) -le $((w1 - w0)) ]
+
+	rr /tmp/na.txt
+	na=$P99
+	echo "netaware: $(cat /tmp/na.txt)"
+	n2=$(na_stat net_woken) b2=$(na_stat boosted) p2=$(na_stat preempt)
+	check "request/response: $((n2 - n1)) net-woken wakeups for $COUNT requests (>= $COUNT)" \
+		[ $((n2 - n1)) -ge $COUNT ]
+	check "net-woken wakeups were boosted ($((b2)) boosts)" [ "$b2" -ge $COUNT ]
+	check "boosted tasks preempted hogs ($p2 preemptions)" [ "$p2" -gt 0 ]
+	check "p99 request latency under hogs: netaware ${na} us < fair ${fair} us" \
+		[ "${na:-0}" -gt 0 -a "${fair:-0}" -gt 0 -a "${na:-0}" -lt "${fair:-0}" ]
+
+	# A task that receives packets, then spins 50 ms: the boost is bounded.
+	czctl set boost_us=$SPIN_BOOST_US > /dev/null
+	r0=$(na_stat boost_revoked) u0=$(na_stat boost_run_us) c0=$(na_stat boosted)
+	$IP netns exec cli cz-rr client $NS_SRV 5001 --count 20 --gap-us $GAP_US \
+		> /tmp/spin.txt 2>&1
+	r1=$(na_stat boost_revoked) u1=$(na_stat boost_run_us) c1=$(na_stat boosted)
+	per=$(((u1 - u0) / (c1 - c0 + 1)))
+	echo "spinning server: $(cat /tmp/spin.txt)"
+	echo "  boosts $((c1 - c0)), revoked $((r1 - r0)), boosted $((u1 - u0)) us, longest ever $(na_stat boost_max_us) us"
+	check "spinning server: its boosts are revoked ($((r1 - r0)) >= 20)" \
+		[ $((r1 - r0)) -ge 20 ]
+	check "boosted time per wakeup $per us <= boost_us $SPIN_BOOST_US + $TCG_SLACK_US us (it runs $SPIN_US us per wakeup)" \
+		[ $per -le $((SPIN_BOOST_US + TCG_SLACK_US)) ]
+
+	sched_stop
+	rc=$?
+	check "clean exit (got $rc)" [ $rc -eq 0 ]
+fi
+
+kill "$HOGS" "$SRV" "$SPIN" 2>/dev/null
+wait "$HOGS" "$SRV" "$SPIN" 2>/dev/null
+netns_unpair
+summary
