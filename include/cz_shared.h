@@ -72,6 +72,7 @@ enum cz_stat_kind {
  */
 enum {
 	CZ_TS_COMM_LEN		= 16,	/* the kernel's TASK_COMM_LEN, NUL included */
+	CZ_TS_MAX_SETS		= 32,	/* bits of a set mask */
 	CZ_TS_MAX_TGIDS		= 4096,
 	CZ_TS_MAX_COMMS		= 256,
 	CZ_TS_MAX_CGROUPS	= 64,

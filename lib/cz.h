@@ -6,10 +6,11 @@
  * options, how to open its skeleton, its statistics) and calls cz_main().
  * libcz does the rest, the same way for every scheduler: the common options
  * (-v, -i, --json, -p, --stats-socket, --version, --help), an option per
- * live tunable, the root and sched_ext checks, load and attach, SIGINT/SIGTERM, the stats line every
- * interval, the stats socket (cz_ctl.h) served from its own thread, the
- * exit report, and re-opening the scheduler when the kernel asks for a
- * restart (e.g. after CPU hotplug).
+ * live tunable, rule options per task set, the root and sched_ext checks,
+ * load and attach, SIGINT/SIGTERM, the stats line every interval, the
+ * stats socket (cz_ctl.h) served from its own thread, the exit report, and
+ * re-opening the scheduler when the kernel asks for a restart (e.g. after
+ * CPU hotplug).
  *
  * Exit codes: 0 clean exit; 1 the scheduler could not run or was ejected by
  * the kernel (the kernel's reason and message are printed); 2 bad usage
@@ -30,6 +31,16 @@ enum {
 	CZ_EXIT_OK	= 0,
 	CZ_EXIT_FAIL	= 1,
 	CZ_EXIT_USAGE	= 2,
+};
+
+/*
+ * A task set the scheduler treats specially (e.g. "lc", latency-critical):
+ * set i of a scheduler's table is bit 1 << i of cz_ts_match() (BPF side,
+ * cz_taskset.bpf.h).
+ */
+struct cz_set_desc {
+	const char	*name;	/* options --NAME-pid, --NAME-comm, --NAME-cgroup */
+	const char	*desc;	/* what a member is, for --help */
 };
 
 /* Options every scheduler has. */
@@ -62,6 +73,14 @@ struct cz_sched {
 	 */
 	const struct cz_knob_desc	*knobs;
 	unsigned int			nr_knobs;
+	/*
+	 * Task sets: libcz makes the rule options of each, writes the rules
+	 * into the cz_ts_* maps before attach and serves the socket's "rule"
+	 * request (czctl add/del NAME-KIND=VALUE), keeping runtime changes
+	 * across a kernel-requested restart.
+	 */
+	const struct cz_set_desc	*sets;
+	unsigned int			nr_sets;
 };
 
 int cz_main(const struct cz_sched *sched, int argc, char **argv);

@@ -10,10 +10,14 @@
  *   {"req":"stats_meta"}                    -> {"errno":0,"args":{"resp":{...}}}
  *   {"req":"set","args":{"name":N,"value":V}} -> {"errno":0,"args":{"resp":
  *                                   {"name":N,"value":V,"old":OLD}}}
+ *   {"req":"rule","args":{"op":"add"|"del","rule":R,"value":S}}
+ *                                -> {"errno":0,"args":{"resp":
+ *                                   {"op":..,"rule":R,"value":S,"rules":N}}}
  *   anything else                           -> {"errno":22,"args":{"resp":"why"}}
  *
- * "set" (a live tunable change) is controlzone's extension; scx clients
- * never send it. Tunables also appear in stats replies (current values)
+ * "set" (a live tunable change) and "rule" (add or remove a task-set rule,
+ * R like "lc-pid", S its argument as on the command line) are
+ * controlzone's extensions; scx clients never send them. Tunables also appear in stats replies (current values)
  * and in stats_meta (with "_kind":"tunable" and their range and default).
  *
  * This header is free of libbpf: czctl and the unit tests use it without
@@ -96,17 +100,22 @@ enum cz_ctl_req_kind {
 	CZ_CTL_REQ_STATS,
 	CZ_CTL_REQ_STATS_META,
 	CZ_CTL_REQ_SET,
+	CZ_CTL_REQ_RULE,
 };
 
 enum {
-	CZ_KNOB_NAME_MAX	= 64,	/* with its NUL */
+	CZ_KNOB_NAME_MAX	= 64,	/* with its NUL; also a rule's name */
+	CZ_RULE_ARG_MAX		= 4096,	/* a rule's argument (a path) */
 };
 
 struct cz_ctl_req {
 	enum cz_ctl_req_kind	kind;
-	/* CZ_CTL_REQ_SET */
+	/* CZ_CTL_REQ_SET, CZ_CTL_REQ_RULE */
 	char			name[CZ_KNOB_NAME_MAX];
 	u64			value;
+	/* CZ_CTL_REQ_RULE */
+	bool			add;
+	char			arg[CZ_RULE_ARG_MAX];
 };
 
 /*
@@ -121,6 +130,8 @@ int cz_ctl_decode(const char *line, size_t len, struct cz_ctl_req *req,
 char *cz_ctl_request(const char *req, const char *target);
 /* A "set" request line ending in '\n' (malloc'd). */
 char *cz_ctl_set_request(const char *name, u64 value);
+/* A "rule" request line ending in '\n' (malloc'd). */
+char *cz_ctl_rule_request(bool add, const char *rule, const char *value);
 
 /* ---- replies ---- */
 
@@ -148,7 +159,8 @@ struct json_object *cz_ctl_meta_resp(const struct cz_stats_view *v);
 /*
  * Where a server's answers come from. @stats and @set run on the server
  * thread and return 0 with a new resp object, or an errno with @err
- * filled. @set NULL: the scheduler has no tunables.
+ * filled. @set NULL: the scheduler has no tunables; @rule NULL: no task
+ * sets.
  */
 struct cz_ctl_source {
 	struct json_object	*meta;		/* stats_meta's resp, borrowed */
@@ -157,6 +169,9 @@ struct cz_ctl_source {
 	int			(*set)(void *ctx, const char *name, u64 value,
 				       struct json_object **resp, char *err,
 				       size_t errlen);
+	int			(*rule)(void *ctx, bool add, const char *rule,
+					const char *arg, struct json_object **resp,
+					char *err, size_t errlen);
 	void			*ctx;
 };
 
@@ -215,21 +230,5 @@ u64 cz_stats_total(const u64 *vals, unsigned int idx, unsigned int nr_cpus);
 
 /* First line of a (sysfs) file, without its newline; -1 if unreadable. */
 int cz_read_line(const char *path, char *buf, size_t len);
-/*
- * A sysfs CPU list ("0-1", "0,2,5-7") into @cpus, at most @max of them;
- * returns how many, or -1 if it is malformed or longer.
- */
-int cz_parse_cpulist(const char *s, int *cpus, int max);
-
-enum cz_topo {
-	CZ_TOPO_CORE,	/* SMT siblings: topology/thread_siblings_list */
-	CZ_TOPO_LLC,	/* the cache/index* of the highest level */
-};
-/*
- * The lowest CPU sharing @cpu's core or last-level cache, from sysfs, which
- * names both the same way on every machine; -1 where sysfs does not say
- * (an offline CPU, no cache information).
- */
-int cz_topo_first_cpu(int cpu, enum cz_topo what);
 
 #endif /* __CZ_CTL_H */

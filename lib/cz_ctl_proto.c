@@ -8,7 +8,8 @@
  * Message shapes follow scx_stats (sched-ext/scx, rust/scx_stats):
  * - request  {"req":NAME,"args":{...}}; "args" may be absent; for "stats",
  *   args.target defaults to "top", the only target there is. "set"
- *   ({"name":KNOB,"value":N}) is ours: scx_stats has no such request.
+ *   ({"name":KNOB,"value":N}) and "rule" ({"op","rule","value"}) are
+ *   ours: scx_stats has no such requests.
  * - reply    {"errno":0,"args":{"resp":VALUE}}; on error errno is non-zero
  *   and resp is a string saying why.
  * - stats_meta's resp maps a struct name to {"name","desc","top":"true",
@@ -115,6 +116,41 @@ static int decode_set(struct json_object *args, struct cz_ctl_req *req,
 	return 0;
 }
 
+/* A string member of @args that fits @len with its NUL and holds no NUL. */
+static bool get_str(struct json_object *args, const char *key, char *buf,
+		    size_t len)
+{
+	struct json_object *v;
+	size_t n;
+
+	if (!args || !json_object_object_get_ex(args, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return false;
+	n = json_object_get_string_len(v);
+	if (n >= len || strlen(json_object_get_string(v)) != n)
+		return false;
+	memcpy(buf, json_object_get_string(v), n + 1);
+	return true;
+}
+
+/* "rule"'s args: op "add" or "del", the rule's name and its argument. */
+static int decode_rule(struct json_object *args, struct cz_ctl_req *req,
+		       char *err, size_t errlen)
+{
+	char op[4];
+
+	if (!get_str(args, "op", op, sizeof(op)) ||
+	    (strcmp(op, "add") && strcmp(op, "del")) ||
+	    !get_str(args, "rule", req->name, sizeof(req->name)) ||
+	    !get_str(args, "value", req->arg, sizeof(req->arg)) || !req->arg[0]) {
+		snprintf(err, errlen, "rule needs args {\"op\": \"add\" or \"del\", "
+			 "\"rule\": string, \"value\": non-empty string}");
+		return EINVAL;
+	}
+	req->add = !strcmp(op, "add");
+	return 0;
+}
+
 int cz_ctl_decode(const char *line, size_t len, struct cz_ctl_req *req,
 		  char *err, size_t errlen)
 {
@@ -161,8 +197,12 @@ int cz_ctl_decode(const char *line, size_t len, struct cz_ctl_req *req,
 		req->kind = CZ_CTL_REQ_SET;
 		ret = decode_set(args, req, err, errlen);
 		goto out;
+	} else if (str_is(name, "rule")) {
+		req->kind = CZ_CTL_REQ_RULE;
+		ret = decode_rule(args, req, err, errlen);
+		goto out;
 	} else {
-		snprintf(err, errlen, "unknown request \"%.*s\" (known: stats, stats_meta, set)",
+		snprintf(err, errlen, "unknown request \"%.*s\" (known: stats, stats_meta, set, rule)",
 			 ECHO_MAX, json_object_get_string(name));
 		goto out;
 	}
@@ -211,16 +251,14 @@ char *cz_ctl_request(const char *req, const char *target)
 	return line;
 }
 
-char *cz_ctl_set_request(const char *name, u64 value)
+/* {"req":@req,"args":@args} as a line; takes over @args. */
+static char *request_with_args(const char *req, struct json_object *args)
 {
-	struct json_object *o = json_object_new_object();
-	struct json_object *args = json_object_new_object();
+	struct json_object *o = args ? json_object_new_object() : NULL;
 	char *line = NULL;
 
-	if (o && args) {
-		json_object_object_add(o, "req", json_object_new_string("set"));
-		json_object_object_add(args, "name", json_object_new_string(name));
-		json_object_object_add(args, "value", json_object_new_uint64(value));
+	if (o) {
+		json_object_object_add(o, "req", json_object_new_string(req));
 		json_object_object_add(o, "args", args);
 		args = NULL;
 		line = to_line(o, NULL);
@@ -228,6 +266,29 @@ char *cz_ctl_set_request(const char *name, u64 value)
 	json_object_put(args);
 	json_object_put(o);
 	return line;
+}
+
+char *cz_ctl_set_request(const char *name, u64 value)
+{
+	struct json_object *args = json_object_new_object();
+
+	if (args) {
+		json_object_object_add(args, "name", json_object_new_string(name));
+		json_object_object_add(args, "value", json_object_new_uint64(value));
+	}
+	return request_with_args("set", args);
+}
+
+char *cz_ctl_rule_request(bool add, const char *rule, const char *value)
+{
+	struct json_object *args = json_object_new_object();
+
+	if (args) {
+		json_object_object_add(args, "op", json_object_new_string(add ? "add" : "del"));
+		json_object_object_add(args, "rule", json_object_new_string(rule));
+		json_object_object_add(args, "value", json_object_new_string(value));
+	}
+	return request_with_args("rule", args);
 }
 
 int cz_knob_check(const struct cz_knob_desc *knobs, unsigned int nr,
@@ -458,8 +519,13 @@ char *cz_ctl_handle(const struct cz_ctl_source *src, const char *line,
 	err[0] = '\0';
 	if (req.kind == CZ_CTL_REQ_SET && !src->set)
 		return cz_ctl_error_reply(ENOENT, "this scheduler has no tunables", out_len);
+	if (req.kind == CZ_CTL_REQ_RULE && !src->rule)
+		return cz_ctl_error_reply(ENOENT, "this scheduler has no task sets", out_len);
 	if (req.kind == CZ_CTL_REQ_SET)
 		ret = src->set(src->ctx, req.name, req.value, &resp, err, sizeof(err));
+	else if (req.kind == CZ_CTL_REQ_RULE)
+		ret = src->rule(src->ctx, req.add, req.name, req.arg, &resp, err,
+				sizeof(err));
 	else
 		ret = src->stats(src->ctx, &resp, err, sizeof(err));
 	if (ret)

@@ -26,6 +26,9 @@
  *   Options fill it, run_once() writes it into "cz_knobs" before each
  *   attach, and the socket's "set" writes one value into both, so a change
  *   made while running also survives a kernel-requested restart.
+ * - Task-set rules are kept the same way: one list (under the mutex) of
+ *   what the options gave plus what the socket's "rule" requests added or
+ *   removed since, written into the maps after each load.
  * - Two hidden options are for czctl, not for people: --describe prints the
  *   scheduler's one-line description and its tunables (czctl list, one
  *   tab-separated "tunable" line each), --check-args parses the
@@ -47,6 +50,7 @@
 #include <json-c/json.h>
 #include <sys/un.h>
 #include "cz.h"
+#include "cz_taskset.h"
 
 #ifndef CZ_VERSION
 #define CZ_VERSION "unknown"
@@ -62,6 +66,7 @@ enum {
 	OPT_DESCRIBE,
 	OPT_CHECK_ARGS,
 	OPT_KNOB_BASE = 0x1000,	/* + knob index */
+	OPT_SET_BASE = 0x2000,	/* + set index * NR_CZ_TS_KINDS + kind */
 	POLL_MS = 100,		/* how often the exit record is checked */
 	LINE_MAX_LEN = 8192,
 };
@@ -71,6 +76,8 @@ static const char *prog = "scx";
 static const struct cz_sched *the_sched;	/* for --describe */
 static bool check_args_only;
 static u64 *knob_vals;		/* for the knob options' parser */
+static struct cz_taskset *rules;	/* for the rule options' parser */
+static const char **set_names;	/* the_sched's set names, for lookups */
 
 static void on_signal(int sig)
 {
@@ -154,6 +161,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 			       (unsigned long long)k->min, (unsigned long long)k->max,
 			       (unsigned long long)k->dfl, k->desc);
 		}
+		for (unsigned int i = 0; i < the_sched->nr_sets; i++)
+			printf("set\t%s\t%s\n", the_sched->sets[i].name,
+			       the_sched->sets[i].desc);
 		exit(CZ_EXIT_OK);
 	case OPT_CHECK_ARGS:
 		check_args_only = true;
@@ -215,11 +225,64 @@ static struct argp_option *knob_options(const struct cz_sched *s)
 	return o;
 }
 
+/* ---- task-set rules as options ---- */
+
+static error_t parse_rule(int key, char *arg, struct argp_state *state)
+{
+	unsigned int set = (key - OPT_SET_BASE) / NR_CZ_TS_KINDS;
+	enum cz_ts_kind kind = (key - OPT_SET_BASE) % NR_CZ_TS_KINDS;
+	char err[256];
+
+	if (key < OPT_SET_BASE ||
+	    key >= OPT_SET_BASE + (int)(the_sched->nr_sets * NR_CZ_TS_KINDS))
+		return ARGP_ERR_UNKNOWN;
+	if (cz_ts_add(rules, kind, arg, 1u << set, err, sizeof(err)))
+		cz_usage_error(state, "--%s-%s: %s", the_sched->sets[set].name,
+			       cz_ts_kind_names[kind], err);
+	return 0;
+}
+
+/* --lc-pid PID, --lc-comm NAME, --lc-cgroup PATH for set "lc". */
+static struct argp_option *rule_options(const struct cz_sched *s)
+{
+	static const char *const what[NR_CZ_TS_KINDS] = {
+		[CZ_TS_PID] = "process PID (all its threads)",
+		[CZ_TS_COMM] = "tasks whose comm is NAME",
+		[CZ_TS_CGROUP] = "tasks in cgroup2 directory PATH or below",
+	};
+	static const char *const arg[NR_CZ_TS_KINDS] = {
+		[CZ_TS_PID] = "PID", [CZ_TS_COMM] = "NAME", [CZ_TS_CGROUP] = "PATH",
+	};
+	struct argp_option *o = calloc(s->nr_sets * NR_CZ_TS_KINDS + 1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	for (unsigned int i = 0; i < s->nr_sets; i++) {
+		for (int k = 0; k < NR_CZ_TS_KINDS; k++) {
+			char *name, *doc;
+
+			if (asprintf(&name, "%s-%s", s->sets[i].name,
+				     cz_ts_kind_names[k]) < 0 ||
+			    asprintf(&doc, "Put %s in set %s: %s (repeatable)",
+				     what[k], s->sets[i].name, s->sets[i].desc) < 0)
+				return NULL;
+			o[i * NR_CZ_TS_KINDS + k] = (struct argp_option){
+				name, OPT_SET_BASE + i * NR_CZ_TS_KINDS + k, arg[k],
+				0, doc, 0 };
+		}
+	}
+	return o;
+}
+
 /* A table the rest of libcz can trust: checked once, before parsing. */
 static int knobs_valid(const struct cz_sched *s)
 {
-	if (s->nr_knobs > CZ_MAX_KNOBS)
+	if (s->nr_knobs > CZ_MAX_KNOBS || s->nr_sets > CZ_TS_MAX_SETS)
 		return -1;
+	for (unsigned int i = 0; i < s->nr_sets; i++)
+		if (!s->sets[i].name || !*s->sets[i].name ||
+		    strlen(s->sets[i].name) + sizeof("-cgroup") > CZ_KNOB_NAME_MAX)
+			return -1;
 	for (unsigned int i = 0; i < s->nr_knobs; i++) {
 		const struct cz_knob_desc *k = &s->knobs[i];
 
@@ -318,10 +381,12 @@ struct live {
 	unsigned int			nr_cpus;
 	struct bpf_map			*map;
 	struct bpf_map			*knobs_map;
+	struct bpf_object		*obj;	/* for rule updates */
 	double				started;
 	u64				*vals;	/* the server thread's own */
 	u64				knobs[CZ_MAX_KNOBS];	/* the truth */
 	u64				knobs_copy[CZ_MAX_KNOBS];	/* server's */
+	struct cz_taskset		rules;	/* the truth */
 };
 
 /*
@@ -409,6 +474,88 @@ static int live_knob_set(void *ctx, const char *name, u64 value,
 	return 0;
 }
 
+/*
+ * A pid rule of a process that has exited can still be removed: its
+ * number is taken as it is.
+ */
+static int rule_for_del(enum cz_ts_kind kind, const char *arg,
+			struct cz_ts_rule *r, char *err, size_t errlen)
+{
+	char *end;
+
+	if (!cz_ts_rule_parse(kind, arg, r, err, errlen))
+		return 0;
+	if (kind != CZ_TS_PID)
+		return -1;
+	errno = 0;
+	r->tgid = strtoul(arg, &end, 10);
+	return errno || *end || !r->tgid ? -1 : 0;
+}
+
+/*
+ * cz_ctl_source.rule: runs on the server thread. Checked like the option
+ * of the same name; while detached the change is only kept.
+ */
+static int live_rule(void *ctx, bool add, const char *name, const char *arg,
+		     struct json_object **resp, char *err, size_t errlen)
+{
+	struct live *l = ctx;
+	struct cz_ts_rule r;
+	enum cz_ts_kind kind;
+	unsigned int set;
+	int ret = 0;
+
+	if (cz_ts_rule_name(set_names, l->sched->nr_sets, name, &set, &kind)) {
+		snprintf(err, errlen, "no rule '%s' (rules are SET-pid, SET-comm, "
+			 "SET-cgroup; sets: %s%s)", name, set_names[0],
+			 l->sched->nr_sets > 1 ? ", ..." : "");
+		return ENOENT;
+	}
+	if ((add ? cz_ts_rule_parse(kind, arg, &r, err, errlen) :
+		   rule_for_del(kind, arg, &r, err, errlen)))
+		return EINVAL;
+	r.sets = 1u << set;
+
+	pthread_mutex_lock(&l->lock);
+	if (add && cz_ts_insert(&l->rules, &r, err, errlen))
+		ret = ENOSPC;
+	else if (!add && cz_ts_remove(&l->rules, &r)) {
+		snprintf(err, errlen, "no rule %s=%s to remove", name, arg);
+		ret = ENOENT;
+	} else if (l->obj && cz_ts_update(l->obj, &r, add)) {
+		snprintf(err, errlen, "updating the rule's map failed: %s",
+			 strerror(errno));
+		ret = EIO;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (ret)
+		return ret;
+
+	say("rule %s %s=%s", add ? "added" : "removed", name, arg);
+	*resp = json_object_new_object();
+	if (!*resp) {
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	json_object_object_add(*resp, "op", json_object_new_string(add ? "add" : "del"));
+	json_object_object_add(*resp, "rule", json_object_new_string(name));
+	json_object_object_add(*resp, "value", json_object_new_string(arg));
+	json_object_object_add(*resp, "rules", json_object_new_int(l->rules.nr));
+	return 0;
+}
+
+/* Every rule into the maps, after load: the policy sees them from the start. */
+static int live_rules_write(struct live *l, struct bpf_object *obj,
+			    char *err, size_t errlen)
+{
+	int ret;
+
+	pthread_mutex_lock(&l->lock);
+	ret = cz_ts_write(&l->rules, obj, err, errlen);
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
 /* Every tunable into the map: before attach, so the policy never sees 0. */
 static int live_knobs_write(struct live *l, struct bpf_map *map)
 {
@@ -422,10 +569,11 @@ static int live_knobs_write(struct live *l, struct bpf_map *map)
 	return ret;
 }
 
-static void live_set(struct live *l, struct bpf_map *map,
+static void live_set(struct live *l, struct bpf_object *obj, struct bpf_map *map,
 		     struct bpf_map *knobs_map, double started)
 {
 	pthread_mutex_lock(&l->lock);
+	l->obj = obj;
 	l->map = map;
 	l->knobs_map = knobs_map;
 	l->started = started;
@@ -479,7 +627,7 @@ static int run_once(struct run *r)
 	struct bpf_map *ops, *stats, *exit_map, *knobs;
 	struct bpf_link *link;
 	double started, last, deadline;
-	char seq[32];
+	char seq[32], err[256];
 	int ret = CZ_EXIT_FAIL;
 
 	skel = s->open(o);
@@ -511,6 +659,10 @@ static int run_once(struct run *r)
 		say("writing the tunables failed: %s", strerror(errno));
 		goto out;
 	}
+	if (s->nr_sets && live_rules_write(&r->live, *skel->obj, err, sizeof(err))) {
+		say("%s", err);
+		goto out;
+	}
 	link = bpf_map__attach_struct_ops(ops);
 	if (!link) {
 		say("attaching the scheduler failed: %s%s", strerror(errno),
@@ -527,7 +679,7 @@ static int run_once(struct run *r)
 	say("attached: ops \"%s\", stats every %gs", s->name, o->interval_s);
 
 	started = last = now_s();
-	live_set(&r->live, stats, knobs, started);
+	live_set(&r->live, *skel->obj, stats, knobs, started);
 	deadline = o->duration_s ? started + o->duration_s : 0;
 	memset(r->prev, 0, sizeof(u64) * s->nr_stats * r->nr_cpus);
 	while (!stop_signal && !exited(bpf_map__fd(exit_map), &r->exit)) {
@@ -559,7 +711,7 @@ static int run_once(struct run *r)
 	}
 out:
 	/* The server thread must be done with the map before it closes. */
-	live_set(&r->live, NULL, NULL, 0);
+	live_set(&r->live, NULL, NULL, NULL, 0);
 	s->destroy();
 	return ret;
 }
@@ -571,10 +723,13 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 	};
 	const struct argp sched_argp = { .options = s->options, .parser = s->parse };
 	struct argp knob_argp = { .parser = parse_knob };
+	struct argp rule_argp = { .parser = parse_rule };
 	struct argp_child children[] = {
 		{ &sched_argp, 0, "Scheduler options:", 1 },
 		{ &knob_argp, 0, "Tunables (also live: czctl set NAME=N, the "
 		  "option's name with '_' for '-'):", 2 },
+		{ &rule_argp, 0, "Task sets (also live: czctl add|del "
+		  "SET-KIND=VALUE, e.g. lc-pid=1234):", 2 },
 		{ 0 },
 	};
 	/* Common options at the top, so their parser gets &opts as input. */
@@ -605,11 +760,21 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 	for (unsigned int i = 0; i < s->nr_knobs; i++)
 		r.live.knobs[i] = s->knobs[i].dfl;
 	knob_vals = r.live.knobs;
-	if (!s->nr_knobs)
-		memset(&children[1], 0, sizeof(children[1]));
-	else if (!(knob_argp.options = knob_options(s))) {
+	rules = &r.live.rules;
+	set_names = calloc(s->nr_sets + 1, sizeof(*set_names));
+	if (!set_names || (s->nr_knobs && !(knob_argp.options = knob_options(s))) ||
+	    (s->nr_sets && !(rule_argp.options = rule_options(s)))) {
 		say("out of memory");
 		return CZ_EXIT_FAIL;
+	}
+	for (unsigned int i = 0; i < s->nr_sets; i++)
+		set_names[i] = s->sets[i].name;
+	/* argp's child list ends at the first empty entry: close the gaps. */
+	if (!s->nr_sets)
+		memset(&children[2], 0, sizeof(children[2]));
+	if (!s->nr_knobs) {
+		children[1] = children[2];
+		memset(&children[2], 0, sizeof(children[2]));
 	}
 	argp_parse(&argp, argc, argv, 0, NULL, &opts);
 	if (check_args_only)
@@ -661,6 +826,7 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 		struct cz_ctl_source src = {
 			.stats = live_stats, .ctx = &r.live,
 			.set = s->nr_knobs ? live_knob_set : NULL,
+			.rule = s->nr_sets ? live_rule : NULL,
 		};
 		const struct cz_stats_view v = {
 			.sched = s->name, .desc = s->stats, .nr_stats = s->nr_stats,
@@ -685,5 +851,6 @@ out:
 	free(r.vals);
 	free(r.prev);
 	free(r.live.vals);
+	cz_ts_free(&r.live.rules);
 	return ret;
 }

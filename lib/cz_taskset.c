@@ -126,45 +126,51 @@ static bool same_key(const struct cz_ts_rule *a, const struct cz_ts_rule *b)
 	}
 }
 
-int cz_ts_add(struct cz_taskset *ts, enum cz_ts_kind kind, const char *arg,
-	      u32 sets, char *err, size_t errlen)
+const char *const cz_ts_kind_names[NR_CZ_TS_KINDS] = {
+	[CZ_TS_PID] = "pid",
+	[CZ_TS_COMM] = "comm",
+	[CZ_TS_CGROUP] = "cgroup",
+};
+
+int cz_ts_rule_parse(enum cz_ts_kind kind, const char *arg,
+		     struct cz_ts_rule *r, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	switch (kind) {
+	case CZ_TS_PID:
+		return cz_ts_parse_pid(arg, &r->tgid, err, errlen);
+	case CZ_TS_COMM:
+		return cz_ts_parse_comm(arg, &r->comm, err, errlen);
+	case CZ_TS_CGROUP:
+		return cz_ts_parse_cgroup(arg, &r->cgid, err, errlen);
+	default:
+		snprintf(err, errlen, "unknown rule kind %d", kind);
+		return -1;
+	}
+}
+
+int cz_ts_insert(struct cz_taskset *ts, const struct cz_ts_rule *r,
+		 char *err, size_t errlen)
 {
 	static const unsigned int max[NR_CZ_TS_KINDS] = {
 		[CZ_TS_PID] = CZ_TS_MAX_TGIDS,
 		[CZ_TS_COMM] = CZ_TS_MAX_COMMS,
 		[CZ_TS_CGROUP] = CZ_TS_MAX_CGROUPS,
 	};
-	struct cz_ts_rule r = { .kind = kind, .sets = sets }, *grown;
+	struct cz_ts_rule *grown;
 	unsigned int i, nr_kind = 0;
-	int ret;
-
-	switch (kind) {
-	case CZ_TS_PID:
-		ret = cz_ts_parse_pid(arg, &r.tgid, err, errlen);
-		break;
-	case CZ_TS_COMM:
-		ret = cz_ts_parse_comm(arg, &r.comm, err, errlen);
-		break;
-	case CZ_TS_CGROUP:
-		ret = cz_ts_parse_cgroup(arg, &r.cgid, err, errlen);
-		break;
-	default:
-		snprintf(err, errlen, "unknown rule kind %d", kind);
-		return -1;
-	}
-	if (ret)
-		return ret;
 
 	for (i = 0; i < ts->nr; i++) {
-		if (same_key(&ts->rules[i], &r)) {
-			ts->rules[i].sets |= sets;
+		if (same_key(&ts->rules[i], r)) {
+			ts->rules[i].sets |= r->sets;
 			return 0;
 		}
-		nr_kind += ts->rules[i].kind == kind;
+		nr_kind += ts->rules[i].kind == r->kind;
 	}
-	if (nr_kind >= max[kind]) {
-		snprintf(err, errlen, "%s: more than %u rules of this kind", arg,
-			 max[kind]);
+	if (nr_kind >= max[r->kind]) {
+		snprintf(err, errlen, "more than %u %s rules", max[r->kind],
+			 cz_ts_kind_names[r->kind]);
 		return -1;
 	}
 	grown = realloc(ts->rules, (ts->nr + 1) * sizeof(*grown));
@@ -173,8 +179,53 @@ int cz_ts_add(struct cz_taskset *ts, enum cz_ts_kind kind, const char *arg,
 		return -1;
 	}
 	ts->rules = grown;
-	ts->rules[ts->nr++] = r;
+	ts->rules[ts->nr++] = *r;
 	return 0;
+}
+
+int cz_ts_remove(struct cz_taskset *ts, const struct cz_ts_rule *r)
+{
+	for (unsigned int i = 0; i < ts->nr; i++) {
+		struct cz_ts_rule *t = &ts->rules[i];
+
+		if (!same_key(t, r) || !(t->sets & r->sets))
+			continue;
+		t->sets &= ~r->sets;
+		if (!t->sets)
+			*t = ts->rules[--ts->nr];
+		return 0;
+	}
+	return -1;
+}
+
+int cz_ts_add(struct cz_taskset *ts, enum cz_ts_kind kind, const char *arg,
+	      u32 sets, char *err, size_t errlen)
+{
+	struct cz_ts_rule r;
+
+	if (cz_ts_rule_parse(kind, arg, &r, err, errlen))
+		return -1;
+	r.sets = sets;
+	return cz_ts_insert(ts, &r, err, errlen);
+}
+
+int cz_ts_rule_name(const char *const *set_names, unsigned int nr_sets,
+		    const char *name, unsigned int *set, enum cz_ts_kind *kind)
+{
+	for (unsigned int i = 0; i < nr_sets; i++) {
+		size_t n = strlen(set_names[i]);
+
+		if (strncmp(name, set_names[i], n) || name[n] != '-')
+			continue;
+		for (int k = 0; k < NR_CZ_TS_KINDS; k++) {
+			if (strcmp(name + n + 1, cz_ts_kind_names[k]))
+				continue;
+			*set = i;
+			*kind = k;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 u32 cz_ts_sets(const struct cz_taskset *ts)

@@ -54,9 +54,26 @@ int cz_ts_parse_comm(const char *arg, struct cz_ts_comm *comm, char *err,
 		     size_t errlen);
 int cz_ts_parse_cgroup(const char *arg, u64 *cgid, char *err, size_t errlen);
 
+/* "pid", "comm", "cgroup": a rule's name is SET-KIND, e.g. "lc-pid". */
+extern const char *const cz_ts_kind_names[NR_CZ_TS_KINDS];
+
+/* Parse @arg as a rule of @kind into @r (sets 0). */
+int cz_ts_rule_parse(enum cz_ts_kind kind, const char *arg,
+		     struct cz_ts_rule *r, char *err, size_t errlen);
+/* Add @r's sets to @ts, merging with a rule of the same key. */
+int cz_ts_insert(struct cz_taskset *ts, const struct cz_ts_rule *r,
+		 char *err, size_t errlen);
+/* Take @r's sets off the rule of the same key; -1 if none had them. */
+int cz_ts_remove(struct cz_taskset *ts, const struct cz_ts_rule *r);
 /* Parse @arg as a rule of @kind and add it to @ts for the sets in @sets. */
 int cz_ts_add(struct cz_taskset *ts, enum cz_ts_kind kind, const char *arg,
 	      u32 sets, char *err, size_t errlen);
+/*
+ * Split rule name @name ("lc-pid") into a set index into @set_names and a
+ * kind; -1 if it names no rule.
+ */
+int cz_ts_rule_name(const char *const *set_names, unsigned int nr_sets,
+		    const char *name, unsigned int *set, enum cz_ts_kind *kind);
 /* The sets any rule of @ts puts tasks into. */
 u32 cz_ts_sets(const struct cz_taskset *ts);
 void cz_ts_free(struct cz_taskset *ts);

@@ -5,9 +5,10 @@
  *   czctl stats [--json|--openmetrics] [--follow SECS] [--socket PATH]
  *   czctl status [--socket PATH]
  *   czctl set NAME=VALUE [--socket PATH]
+ *   czctl add|del SET-KIND=VALUE [--socket PATH]
  *   czctl list | start NAME [-- ARGS] | stop | switch NAME [-- ARGS]
  *
- * This file is the command line, stats, status and set: a client of the stats
+ * This file is the command line, stats, status, set, add and del: a client of the stats
  * socket every controlzone scheduler serves (lib/cz_ctl.h, the scx_stats
  * protocol), so it also reads scx's own Rust schedulers, of
  * /sys/kernel/sched_ext and of czctl's run-state. czctl_run.c lists,
@@ -69,6 +70,12 @@ const char usage_text[] =
 "      Change the running scheduler's tunable NAME (see list) to the\n"
 "      integer VALUE, without reloading it; prints \"NAME: OLD -> NEW\".\n"
 "      An unknown NAME or a VALUE out of its range is refused (exit 2).\n"
+"  add SET-KIND=VALUE [--socket PATH]\n"
+"  del SET-KIND=VALUE [--socket PATH]\n"
+"      Add or remove a task-set rule of the running scheduler, as its\n"
+"      option --SET-KIND VALUE would (e.g. add lc-pid=1234, del\n"
+"      lc-cgroup=/sys/fs/cgroup/web); KIND is pid, comm or cgroup. The\n"
+"      scheduler checks it; a refused rule exits 2.\n"
 "  list\n"
 "      The installed schedulers (scx_* in czctl's directory, then\n"
 "      $CZ_SCHED_PATH, then $PATH) with their descriptions and tunables\n"
@@ -390,60 +397,114 @@ static int cmd_status(int argc, char **argv)
 }
 
 /*
- * set NAME=VALUE: the scheduler checks the name and range (it owns the
- * table); a value it refuses is a usage error, like a bad option.
+ * The command line of set, add and del: [--socket PATH] NAME=VALUE. Returns
+ * EXIT_OK with @name and *@value (into argv) filled, or an exit code.
  */
-static int cmd_set(int argc, char **argv)
+static int parse_assignment(int argc, char **argv, const char *cmd,
+			    const char **path, char *name, size_t namelen,
+			    const char **value)
 {
-	const char *path = CZ_CTL_DEFAULT_PATH;
-	struct json_object *resp, *old;
-	char name[CZ_KNOB_NAME_MAX], msg[512], *eq, *end;
-	unsigned long long value;
-	struct cz_ctl_conn c;
-	int opt, ret;
+	const char *eq;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":h", socket_only, NULL)) != -1) {
 		switch (opt) {
 		case OPT_SOCKET:
-			path = optarg;
+			*path = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return -1;
 		default:
 			return bad_option(argv, opt);
 		}
 	}
 	if (optind != argc - 1)
-		return usage_error("set takes one NAME=VALUE");
+		return usage_error("%s takes one NAME=VALUE", cmd);
 	eq = strchr(argv[optind], '=');
-	if (!eq || eq == argv[optind] || (size_t)(eq - argv[optind]) >= sizeof(name))
-		return usage_error("set: '%s' is not NAME=VALUE", argv[optind]);
-	snprintf(name, sizeof(name), "%.*s", (int)(eq - argv[optind]), argv[optind]);
-	errno = 0;
-	value = strtoull(eq + 1, &end, 0);
-	if (errno || end == eq + 1 || *end || strchr(eq + 1, '-'))
-		return usage_error("set: %s: '%s' is not a non-negative integer", name, eq + 1);
+	if (!eq || eq == argv[optind] || (size_t)(eq - argv[optind]) >= namelen)
+		return usage_error("%s: '%s' is not NAME=VALUE", cmd, argv[optind]);
+	snprintf(name, namelen, "%.*s", (int)(eq - argv[optind]), argv[optind]);
+	*value = eq + 1;
+	return EXIT_OK;
+}
+
+/*
+ * Send a change request: the scheduler checks it (it owns the tables), and
+ * what it refuses is a usage error, like a bad option.
+ */
+static int call_change(const char *path, const char *cmd, char *line,
+		       struct json_object **resp)
+{
+	struct cz_ctl_conn c;
+	char msg[512];
+	int ret;
 
 	ret = conn_open(&c, path, msg, sizeof(msg));
 	if (ret) {
+		free(line);
 		say("%s", msg);
 		return ret;
 	}
-	ret = cz_ctl_call(&c, cz_ctl_set_request(name, value), &resp, msg, sizeof(msg),
-			 &interrupted);
+	ret = cz_ctl_call(&c, line, resp, msg, sizeof(msg), &interrupted);
 	cz_ctl_disconnect(&c);
-	if (ret == ENOENT || ret == ERANGE || ret == EINVAL) {
-		say("set: %s", msg);
+	if (ret == ENOENT || ret == ERANGE || ret == EINVAL || ret == ENOSPC) {
+		say("%s: %s", cmd, msg);
 		return EXIT_USAGE;
 	}
 	if (ret) {
-		say("set: %s", msg);
+		say("%s: %s", cmd, msg);
 		return EXIT_FAIL;
 	}
+	return EXIT_OK;
+}
+
+/* set NAME=VALUE: change a live tunable. */
+static int cmd_set(int argc, char **argv)
+{
+	const char *path = CZ_CTL_DEFAULT_PATH, *arg;
+	struct json_object *resp, *old;
+	char name[CZ_KNOB_NAME_MAX], *end;
+	unsigned long long value;
+	int ret;
+
+	ret = parse_assignment(argc, argv, "set", &path, name, sizeof(name), &arg);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	errno = 0;
+	value = strtoull(arg, &end, 0);
+	if (errno || end == arg || *end || strchr(arg, '-'))
+		return usage_error("set: %s: '%s' is not a non-negative integer", name, arg);
+
+	ret = call_change(path, "set", cz_ctl_set_request(name, value), &resp);
+	if (ret)
+		return ret;
 	if (json_object_object_get_ex(resp, "old", &old))
 		printf("%s: %llu -> %llu\n", name,
 		       (unsigned long long)json_object_get_uint64(old), value);
+	json_object_put(resp);
+	return EXIT_OK;
+}
+
+/* add|del SET-KIND=VALUE: change the running scheduler's task-set rules. */
+static int cmd_rule(int argc, char **argv, bool add)
+{
+	const char *path = CZ_CTL_DEFAULT_PATH, *cmd = add ? "add" : "del", *arg;
+	struct json_object *resp, *nr;
+	char name[CZ_KNOB_NAME_MAX];
+	int ret;
+
+	ret = parse_assignment(argc, argv, cmd, &path, name, sizeof(name), &arg);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	if (!*arg)
+		return usage_error("%s: %s: an empty value", cmd, name);
+	ret = call_change(path, cmd, cz_ctl_rule_request(add, name, arg), &resp);
+	if (ret)
+		return ret;
+	if (json_object_object_get_ex(resp, "rules", &nr))
+		printf("%s %s=%s (%d rules)\n", add ? "added" : "removed", name,
+		       arg, json_object_get_int(nr));
 	json_object_put(resp);
 	return EXIT_OK;
 }
@@ -478,6 +539,8 @@ int main(int argc, char **argv)
 		return cmd_switch(argc - 1, argv + 1);
 	if (!strcmp(cmd, "set"))
 		return cmd_set(argc - 1, argv + 1);
+	if (!strcmp(cmd, "add") || !strcmp(cmd, "del"))
+		return cmd_rule(argc - 1, argv + 1, !strcmp(cmd, "add"));
 	if (cmd[0] == '-')
 		return usage_error("unknown option %s", cmd);
 	return usage_error("unknown command '%s'", cmd);

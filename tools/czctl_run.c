@@ -247,8 +247,9 @@ static const struct option run_options[] = {
 };
 
 /*
- * --describe's "tunable\tNAME\tMIN\tMAX\tDEFAULT\tDESC" lines, indented
- * under the scheduler: "NAME=DEFAULT [MIN, MAX]  DESC".
+ * --describe's "tunable\tNAME\tMIN\tMAX\tDEFAULT\tDESC" and
+ * "set\tNAME\tDESC" lines, indented under the scheduler:
+ * "NAME=DEFAULT [MIN, MAX]  DESC" and "task set NAME: DESC".
  */
 static void print_tunables(char *lines, size_t width)
 {
@@ -265,6 +266,9 @@ static void print_tunables(char *lines, size_t width)
 		if (n == 6 && !strcmp(f[0], "tunable"))
 			printf("%-*s    %s=%s [%s, %s]  %s\n", (int)width, "",
 			       f[1], f[4], f[2], f[3], f[5]);
+		else if (n == 3 && !strcmp(f[0], "set"))
+			printf("%-*s    task set %s: %s (rules %s-pid, %s-comm, %s-cgroup)\n",
+			       (int)width, "", f[1], f[2], f[1], f[1], f[1]);
 	}
 }
 

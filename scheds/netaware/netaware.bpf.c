@@ -15,7 +15,8 @@
  * - Priority: a net-woken task gets a boost of --boost-us (live tunable,
  *   default 200) of CPU time: it waits in a FIFO queue served before every
  *   other one, and when no CPU is idle it preempts a CPU running a task
- *   without a boost (its RX CPU's core first, then LLC, then any). Once it
+ *   without a boost (its RX CPU first: the packet's data is hot there and
+ *   the kick needs no IPI; then that CPU's core, LLC, any). Once it
  *   has run boost_us since its wakeup, a per-CPU timer (the tick as a
  *   backstop) takes the boost back and the task queues like any other: a CPU hog that happens to receive
  *   packets gets no lasting priority. A per-task token bucket (refilled at
@@ -52,7 +53,8 @@ enum {
 	SHARED_DSQ		= 0,	/* vtime-ordered: tasks without a boost */
 	BOOST_DSQ		= 1,	/* FIFO, served first: boosted and net threads */
 	BOOST_BURST		= 8,	/* boosts a full token bucket holds */
-	SCORE_CORE		= 3,	/* victim preference: RX CPU's core, */
+	SCORE_RX		= 4,	/* victim preference: the RX CPU, */
+	SCORE_CORE		= 3,	/* its core, */
 	SCORE_LLC		= 2,	/* then its LLC, */
 	SCORE_ANY		= 1,	/* then anywhere */
 	CLOCK_MONOTONIC		= 1,
@@ -308,7 +310,8 @@ static s32 pick_victim(struct task_struct *p, s32 near)
 		if (!c || !c->started_at || c->boosted || !c->preemptible ||
 		    c->claimed || !may_run(p, cpu))
 			continue;
-		score = core_of(cpu) == core ? SCORE_CORE :
+		score = cpu == near ? SCORE_RX :
+			core_of(cpu) == core ? SCORE_CORE :
 			llc_of(cpu) == llc ? SCORE_LLC : SCORE_ANY;
 		if (score > best) {
 			best = score;

@@ -286,7 +286,7 @@ Test(handle, stats_meta_and_errors)
 	free(handle(&src, "{\"req\":\"stats_meta\"}"));
 
 	r = handle(&src, "{\"req\":\"nope\"}");
-	cr_assert_str_eq(r, "{\"errno\":22,\"args\":{\"resp\":\"unknown request \\\"nope\\\" (known: stats, stats_meta, set)\"}}\n");
+	cr_assert_str_eq(r, "{\"errno\":22,\"args\":{\"resp\":\"unknown request \\\"nope\\\" (known: stats, stats_meta, set, rule)\"}}\n");
 	free(r);
 	r = handle(&src, "not json");
 	cr_assert(!strncmp(r, "{\"errno\":22,\"args\":{\"resp\":\"malformed JSON", 42), "%s", r);

@@ -2,7 +2,8 @@
 /*
  * Live tunables on the wire: the range check and its messages, the "set"
  * request (decoding, encoding, error replies), and the tunables' place in
- * stats replies and in stats_meta. The BPF map side runs in the VM tests.
+ * stats replies and in stats_meta; and the "rule" request (task-set rules)
+ * the same way. The BPF map side runs in the VM tests.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -134,6 +135,46 @@ Test(encode, set_request_round_trips)
 	free(line);
 }
 
+Test(decode_rule, well_formed_and_round_trip)
+{
+	char *line = cz_ctl_rule_request(false, "lc-cgroup", "/sys/fs/cgroup/a b");
+	struct cz_ctl_req req;
+	char err[256] = "";
+
+	cr_assert_str_eq(line, "{\"req\":\"rule\",\"args\":{\"op\":\"del\",\"rule\":\"lc-cgroup\",\"value\":\"/sys/fs/cgroup/a b\"}}\n");
+	cr_assert_eq(decode_set(line, &req, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(req.kind, CZ_CTL_REQ_RULE);
+	cr_assert(!req.add);
+	cr_assert_str_eq(req.name, "lc-cgroup");
+	cr_assert_str_eq(req.arg, "/sys/fs/cgroup/a b");
+	free(line);
+	cr_assert_eq(decode_set("{\"req\":\"rule\",\"args\":{\"op\":\"add\",\"rule\":\"lc-pid\",\"value\":\"12\"}}",
+				&req, err, sizeof(err)), 0, "%s", err);
+	cr_assert(req.add);
+}
+
+Test(decode_rule, bad_args)
+{
+	static const char *const bad[] = {
+		"{\"req\":\"rule\"}",
+		"{\"req\":\"rule\",\"args\":{\"op\":\"put\",\"rule\":\"lc-pid\",\"value\":\"1\"}}",
+		"{\"req\":\"rule\",\"args\":{\"op\":\"add\",\"rule\":\"lc-pid\",\"value\":1}}",
+		"{\"req\":\"rule\",\"args\":{\"op\":\"add\",\"rule\":\"lc-pid\",\"value\":\"\"}}",
+		"{\"req\":\"rule\",\"args\":{\"op\":\"add\",\"rule\":\"lc-pid\"}}",
+		"{\"req\":\"rule\",\"args\":{\"op\":\"add\",\"rule\":\"lc\\u0000-pid\",\"value\":\"1\"}}",
+		"{\"req\":\"rule\",\"args\":{\"op\":\"add\\u0000\",\"rule\":\"lc-pid\",\"value\":\"1\"}}",
+	};
+	struct cz_ctl_req req;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(decode_set(bad[i], &req, err, sizeof(err)), EINVAL,
+			     "accepted: %s", bad[i]);
+		cr_assert(strstr(err, "rule needs args"), "%s: %s", bad[i], err);
+	}
+}
+
 /* ---- handling, with a fake source ---- */
 
 static u64 stored[NR_K];
@@ -190,6 +231,36 @@ Test(handle, set_reaches_the_source_with_range_errors)
 
 	r = handle(&none, "{\"req\":\"set\",\"args\":{\"name\":\"slice_us\",\"value\":3}}");
 	cr_assert_str_eq(r, "{\"errno\":2,\"args\":{\"resp\":\"this scheduler has no tunables\"}}\n");
+	free(r);
+}
+
+static int fake_rule(void *ctx, bool add, const char *rule, const char *arg,
+		     struct json_object **resp, char *err, size_t len)
+{
+	(void)ctx, (void)add;
+	if (strcmp(rule, "lc-pid")) {
+		snprintf(err, len, "no rule '%s'", rule);
+		return ENOENT;
+	}
+	*resp = json_object_new_object();
+	json_object_object_add(*resp, "value", json_object_new_string(arg));
+	return 0;
+}
+
+Test(handle, rule_reaches_the_source)
+{
+	struct cz_ctl_source src = { .stats = fake_stats, .rule = fake_rule };
+	struct cz_ctl_source none = { .stats = fake_stats };
+	char *r;
+
+	r = handle(&src, "{\"req\":\"rule\",\"args\":{\"op\":\"add\",\"rule\":\"lc-pid\",\"value\":\"7\"}}");
+	cr_assert_str_eq(r, "{\"errno\":0,\"args\":{\"resp\":{\"value\":\"7\"}}}\n");
+	free(r);
+	r = handle(&src, "{\"req\":\"rule\",\"args\":{\"op\":\"del\",\"rule\":\"x-pid\",\"value\":\"7\"}}");
+	cr_assert_str_eq(r, "{\"errno\":2,\"args\":{\"resp\":\"no rule 'x-pid'\"}}\n");
+	free(r);
+	r = handle(&none, "{\"req\":\"rule\",\"args\":{\"op\":\"add\",\"rule\":\"lc-pid\",\"value\":\"7\"}}");
+	cr_assert_str_eq(r, "{\"errno\":2,\"args\":{\"resp\":\"this scheduler has no task sets\"}}\n");
 	free(r);
 }
 

@@ -232,3 +232,43 @@ Test(taskset, rules_limited_per_kind)
 	cr_assert_eq(cz_ts_add(&ts, CZ_TS_PID, "1", 2, err, sizeof(err)), 0, "%s", err);
 	cz_ts_free(&ts);
 }
+
+Test(taskset, remove_takes_off_one_set)
+{
+	struct cz_taskset ts = { 0 };
+	struct cz_ts_rule r;
+
+	cr_assert_eq(cz_ts_add(&ts, CZ_TS_COMM, "a", 3, err, sizeof(err)), 0);
+	cr_assert_eq(cz_ts_add(&ts, CZ_TS_COMM, "b", 1, err, sizeof(err)), 0);
+	cr_assert_eq(cz_ts_rule_parse(CZ_TS_COMM, "a", &r, err, sizeof(err)), 0);
+	r.sets = 1;
+	cr_assert_eq(cz_ts_remove(&ts, &r), 0);
+	cr_assert_eq(ts.nr, 2, "set 1 still holds 'a'");
+	cr_assert_eq(ts.rules[0].sets, 2u);
+	/* Removing what is not there fails and changes nothing. */
+	cr_assert_eq(cz_ts_remove(&ts, &r), -1);
+	r.sets = 2;
+	cr_assert_eq(cz_ts_remove(&ts, &r), 0);
+	cr_assert_eq(ts.nr, 1, "a rule in no set is dropped");
+	cr_assert_str_eq(ts.rules[0].comm.name, "b");
+	cz_ts_free(&ts);
+}
+
+Test(taskset, rule_names)
+{
+	static const char *const sets[] = { "lc", "lc2" };
+	enum cz_ts_kind kind;
+	unsigned int set;
+
+	cr_assert_eq(cz_ts_rule_name(sets, 2, "lc-pid", &set, &kind), 0);
+	cr_assert(set == 0 && kind == CZ_TS_PID);
+	cr_assert_eq(cz_ts_rule_name(sets, 2, "lc2-cgroup", &set, &kind), 0);
+	cr_assert(set == 1 && kind == CZ_TS_CGROUP);
+	cr_assert_eq(cz_ts_rule_name(sets, 2, "lc-comm", &set, &kind), 0);
+	cr_assert(set == 0 && kind == CZ_TS_COMM);
+	cr_assert_eq(cz_ts_rule_name(sets, 2, "lc", &set, &kind), -1);
+	cr_assert_eq(cz_ts_rule_name(sets, 2, "lc-", &set, &kind), -1);
+	cr_assert_eq(cz_ts_rule_name(sets, 2, "lc-pids", &set, &kind), -1);
+	cr_assert_eq(cz_ts_rule_name(sets, 2, "be-pid", &set, &kind), -1);
+	cr_assert_eq(cz_ts_rule_name(sets, 0, "lc-pid", &set, &kind), -1);
+}

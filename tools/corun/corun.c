@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 #include "cz.h"
 #include "cz_taskset.h"
+#include "cz_topo.h"
 #include "corun.h"
 #include "corun.skel.h"
 
@@ -142,46 +143,23 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 }
 
 /*
- * Fill the BPF side's cpu_core[]/cpu_lane[] from sysfs. A core is named by
- * its lowest CPU (sysfs lists are ascending); its lanes are its CPUs in
- * order. CPUs without topology (offline) get no core. Returns 0 and counts
- * cores and those with two lanes, or -1 after saying why.
+ * Fill the BPF side's cpu_core[]/cpu_lane[] from sysfs (lib/cz_topo.h).
+ * Returns 0 and counts cores and those with two lanes, or -1 after saying
+ * why.
  */
 static int read_topology(struct corun *skel, int nr_cpus, int *nr_cores,
 			 int *nr_smt)
 {
-	int core_of_first[CORUN_MAX_CPUS];
-	int sib[CORUN_MAX_CPUS];
-	char path[128], line[4096];
+	struct cz_topo t;
+	char err[512];
 
-	*nr_cores = *nr_smt = 0;
-	for (int cpu = 0; cpu < nr_cpus; cpu++) {
-		int n;
-
-		core_of_first[cpu] = -1;
-		skel->rodata->cpu_core[cpu] = CORUN_NO_CORE;
-		snprintf(path, sizeof(path),
-			 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
-		if (cz_read_line(path, line, sizeof(line)))
-			continue;
-		n = cz_parse_cpulist(line, sib, CORUN_MAX_CPUS);
-		if (n > 2) {
-			say("CPU %d has %d SMT threads; cz-corun measures cores of at most 2",
-			    cpu, n);
-			return -1;
-		}
-		if (n < 1 || sib[0] > cpu || (sib[0] != cpu && sib[n - 1] != cpu) ||
-		    (sib[0] < cpu && core_of_first[sib[0]] < 0)) {
-			say("%s: '%s' does not fit CPU %d", path, line, cpu);
-			return -1;
-		}
-		if (sib[0] == cpu) {
-			core_of_first[cpu] = (*nr_cores)++;
-			*nr_smt += n == 2;
-		}
-		skel->rodata->cpu_core[cpu] = core_of_first[sib[0]];
-		skel->rodata->cpu_lane[cpu] = sib[0] != cpu;
+	if (cz_topo_read("/sys", nr_cpus, 2, (u32 *)skel->rodata->cpu_core,
+			 (u32 *)skel->rodata->cpu_lane, &t, err, sizeof(err))) {
+		say("%s", err);
+		return -1;
 	}
+	*nr_cores = t.nr_cores;
+	*nr_smt = t.nr_smt;
 	return 0;
 }
 

@@ -38,7 +38,7 @@ enum corun_phase {
 #define CORUN_MAX_CPUS	1024
 
 /* cpu_core[] for a CPU that is offline or has no topology in sysfs. */
-#define CORUN_NO_CORE	0xffffffffu
+#define CORUN_NO_CORE	0xffffffffu	/* CZ_NO_CORE of lib/cz_topo.h */
 
 struct corun_core {
 	struct bpf_spin_lock	lock;
