@@ -5,10 +5,12 @@
  * Policy
  * - A task woken by NET_RX processing is "net-woken": its waker ran in the
  *   NET_RX softirq (on an interrupt's way out or in ksoftirqd), or was a
- *   threaded NAPI poller (napi/...) or a vhost worker (vhost-...). Three
- *   tracing programs in this object decide it: softirq_entry/exit keep a
- *   per-CPU "in NET_RX" flag, sched_waking marks the wakee and notes the
- *   RX CPU. O(1) per wakeup and per softirq run, nothing per packet.
+ *   threaded NAPI poller (napi/...) or a vhost worker (vhost-...). Two
+ *   tracing programs in this object, fentry/fexit of net_rx_action (the
+ *   NET_RX softirq handler), keep a per-CPU "in NET_RX" flag; the wakeup
+ *   callbacks, which run in the waker's context, read it and note the
+ *   waker's CPU as the RX CPU. O(1) per wakeup and per softirq run, nothing
+ *   per packet.
  * - Placement: a net-woken task goes to an idle CPU of the RX CPU's core
  *   (cache-hot: the data was just received there), then of its LLC, else to
  *   its previous CPU. Topology comes from sysfs via the loader.
@@ -18,8 +20,8 @@
  *   without a boost (its RX CPU first: the packet's data is hot there and
  *   the kick needs no IPI; then that CPU's core, LLC, any). Once it
  *   has run boost_us since its wakeup, a per-CPU timer (the tick as a
- *   backstop) takes the boost back and the task queues like any other: a CPU hog that happens to receive
- *   packets gets no lasting priority. A per-task token bucket (refilled at
+ *   backstop) takes the boost back and the task queues like any other: a
+ *   CPU hog that happens to receive packets gets no lasting priority. A per-task token bucket (refilled at
  *   --boost-pct percent of one CPU, holding BOOST_BURST boosts) caps the
  *   boosted CPU share of a task woken by packets all the time.
  * - ksoftirqd, napi/ and vhost- threads are never starved: a per-CPU one
@@ -36,7 +38,9 @@
  * hundreds; finding an idle CPU near the RX CPU or a victim scans the CPUs
  * once. A hardirq that interrupts a NET_RX softirq and wakes a task makes
  * that task look net-woken. Wakeups by sockets processed in process context
- * (a socket owned by its reader when the packet came) are not seen. The
+ * (a socket owned by its reader when the packet came, busy polling) and
+ * wakeups of a task allowed on one CPU that go through a remote CPU's wake
+ * list are not seen. The
  * boost ends at the timer's expiry plus its latency, not to the
  * nanosecond; boost_max_us shows what it really was. Boosted time is still
  * charged to the task's vtime, so over time a boosted task is not favoured
@@ -94,7 +98,6 @@ struct task_ctx {
 	u64	boost_left;	/* boost left from this wakeup, ns; 0: none */
 	u64	boost_run;	/* ns run with the boost since this wakeup */
 	s32	rx_cpu;		/* where the waking packet was processed */
-	bool	net_pending;	/* sched_waking saw a net wakeup, not placed yet */
 	bool	net_woken;	/* this wakeup is net-woken */
 	bool	classified;	/* this wakeup was looked at */
 };
@@ -178,41 +181,29 @@ static __always_inline bool is_net_thread(const struct task_struct *p)
 
 /* ---- the signal: tracing programs ---- */
 
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(netaware_softirq_entry, unsigned int vec)
+/*
+ * The NET_RX softirq's handler, entered and left: the hook runs only while
+ * packets arrive. (The softirq_entry/exit and sched_waking tracepoints run
+ * on every softirq and wakeup; attaching or detaching them patches those
+ * hot paths, and under TCG that crashed a guest with an int3 Oops.)
+ */
+SEC("fentry/net_rx_action")
+int BPF_PROG(netaware_rx_enter)
 {
 	u32 cpu = bpf_get_smp_processor_id();
 
-	if (vec == NET_RX_SOFTIRQ && cpu < CZ_MAX_CPUS)
+	if (cpu < CZ_MAX_CPUS)
 		in_net_rx[cpu] = 1;
 	return 0;
 }
 
-SEC("tp_btf/softirq_exit")
-int BPF_PROG(netaware_softirq_exit, unsigned int vec)
+SEC("fexit/net_rx_action")
+int BPF_PROG(netaware_rx_exit)
 {
 	u32 cpu = bpf_get_smp_processor_id();
 
-	if (vec == NET_RX_SOFTIRQ && cpu < CZ_MAX_CPUS)
+	if (cpu < CZ_MAX_CPUS)
 		in_net_rx[cpu] = 0;
-	return 0;
-}
-
-SEC("tp_btf/sched_waking")
-int BPF_PROG(netaware_waking, struct task_struct *p)
-{
-	u32 cpu = bpf_get_smp_processor_id();
-	struct task_ctx *tctx;
-
-	if (cpu >= CZ_MAX_CPUS)
-		return 0;
-	if (!in_net_rx[cpu] && !is_net_waker(bpf_get_current_task_btf()))
-		return 0;
-	tctx = task_ctx(p);
-	if (tctx) {
-		tctx->net_pending = true;
-		tctx->rx_cpu = cpu;
-	}
 	return 0;
 }
 
@@ -233,9 +224,14 @@ static void refill(struct task_ctx *tctx, u64 now)
 		tctx->tokens = cap;
 }
 
-/* Once per wakeup, from whichever of select_cpu and enqueue comes first. */
+/*
+ * Once per wakeup, from whichever of select_cpu and enqueue comes first;
+ * both run in the waker's context, on the waker's CPU (but for an enqueue
+ * through a remote CPU's wake list, which then sees that CPU's state).
+ */
 static void classify_wakeup(struct task_struct *p, struct task_ctx *tctx)
 {
+	u32 cpu = bpf_get_smp_processor_id();
 	u64 boost = boost_ns();
 
 	if (tctx->classified)
@@ -245,14 +241,12 @@ static void classify_wakeup(struct task_struct *p, struct task_ctx *tctx)
 	tctx->boost_run = 0;
 	cz_stat_inc(ST_WAKEUPS);
 
-	tctx->net_woken = tctx->net_pending;
-	tctx->net_pending = false;
-	if (!tctx->net_woken && (cz_ts_match(p) & (1 << SET_NET))) {
-		tctx->net_woken = true;
-		tctx->rx_cpu = bpf_get_smp_processor_id();
-	}
+	tctx->net_woken = (cpu < CZ_MAX_CPUS && in_net_rx[cpu]) ||
+			  is_net_waker(bpf_get_current_task_btf()) ||
+			  (cz_ts_match(p) & (1 << SET_NET));
 	if (!tctx->net_woken)
 		return;
+	tctx->rx_cpu = cpu;
 	cz_stat_inc(ST_NET_WOKEN);
 
 	refill(tctx, bpf_ktime_get_ns());
@@ -348,7 +342,7 @@ s32 BPF_STRUCT_OPS(netaware_select_cpu, struct task_struct *p, s32 prev_cpu,
 	bool is_idle = false;
 	s32 cpu;
 
-	if (tctx && !is_net_thread(p)) {
+	if (tctx && (wake_flags & SCX_WAKE_TTWU) && !is_net_thread(p)) {
 		classify_wakeup(p, tctx);
 		if (tctx->net_woken) {
 			cpu = pick_idle_near(p, tctx->rx_cpu);
@@ -473,11 +467,8 @@ void BPF_STRUCT_OPS(netaware_running, struct task_struct *p)
 
 	if (cz_vtime_before(vtime_now, p->scx.dsq_vtime))
 		vtime_now = p->scx.dsq_vtime;
-	if (tctx) {
-		/* Whatever was noted for this wakeup has been used. */
-		tctx->classified = false;
-		tctx->net_pending = false;
-	}
+	if (tctx)
+		tctx->classified = false;	/* the next wakeup is a new one */
 	if (!c)
 		return;
 	c->seq++;

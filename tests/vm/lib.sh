@@ -109,6 +109,22 @@ check() {
 	if "$@"; then ok "$d"; else bad "$d"; fi
 }
 
+# check_bad_args SCHED "ARGS"...: each ARGS (split on spaces) makes SCHED
+# exit 2 with its one error line first, and attaches nothing.
+check_bad_args() {
+	s=$1
+	shift
+	for args in "$@"; do
+		# shellcheck disable=SC2086 # split on purpose
+		$s $args > /tmp/bad.out 2>&1
+		rc=$?
+		check "bad option '$args': exit 2 (got $rc)" [ $rc -eq 2 ]
+		check "bad option '$args': one error line first ($(head -n1 /tmp/bad.out))" \
+			grep -q "^$s: \|unrecognized option" /tmp/bad.out
+		check "bad option '$args': sched_ext stays disabled" [ "$(scx_state)" = disabled ]
+	done
+}
+
 summary() {
 	echo "$CZ_PASS passed, $CZ_FAIL failed"
 	[ $CZ_FAIL -eq 0 ]

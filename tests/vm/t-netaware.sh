@@ -28,15 +28,8 @@ BOOST_US=2000
 echo "== scx_netaware on $(uname -r)"
 
 # --- bad input: exit 2, one line, nothing attached ---
-for args in "--boost-us 0" "--boost-pct 101" "--slice-us x" "--bogus"; do
-	# shellcheck disable=SC2086 # split on purpose
-	scx_netaware $args > /tmp/bad.out 2>&1
-	rc=$?
-	check "bad option '$args': exit 2 (got $rc)" [ $rc -eq 2 ]
-	check "bad option '$args': one error line first ($(head -n1 /tmp/bad.out))" \
-		grep -q '^scx_netaware: \|unrecognized option' /tmp/bad.out
-	check "bad option '$args': sched_ext stays disabled" [ "$(scx_state)" = disabled ]
-done
+check_bad_args scx_netaware "--boost-us 0" "--boost-pct 101" "--slice-us x" \
+	"--bogus" "--net-pid 999999" "--net-cgroup /nonexistent"
 
 if ! netns_pair; then
 	bad "veth pair between two namespaces could not be set up"
