@@ -12,7 +12,7 @@
  * computes). The client sends COUNT requests one after another, sleeping
  * GAP us between them so that both sides sleep and are woken by the
  * network, and prints one line:
- *   requests N p50_us X p99_us X p99.9_us X max_us X
+ *   requests N p50_us X p90_us X p99_us X p99.9_us X max_us X
  *
  * Key choices: TCP_NODELAY, one outstanding request (latency, not
  * throughput), blocking sockets (a wakeup per message, which is what a
@@ -187,8 +187,8 @@ static int client(const char *addr, int port, long count, long gap_us,
 			sleep_us(gap_us);
 	}
 	qsort(lat, count, sizeof(*lat), cmp_double);
-	printf("requests %ld p50_us %.0f p99_us %.0f p99.9_us %.0f max_us %.0f\n",
-	       count, pct(lat, count, 50), pct(lat, count, 99),
+	printf("requests %ld p50_us %.0f p90_us %.0f p99_us %.0f p99.9_us %.0f max_us %.0f\n",
+	       count, pct(lat, count, 50), pct(lat, count, 90), pct(lat, count, 99),
 	       pct(lat, count, 99.9), lat[count - 1]);
 	return 0;
 }
