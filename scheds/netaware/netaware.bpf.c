@@ -13,7 +13,11 @@
  *   per packet.
  * - Placement: a net-woken task goes to an idle CPU of the RX CPU's core
  *   (cache-hot: the data was just received there), then of its LLC, else to
- *   its previous CPU. Topology comes from sysfs via the loader.
+ *   its previous CPU. Topology comes from sysfs via the loader. When no CPU
+ *   is idle and the waker is a request/response partner about to sleep (a
+ *   synchronous wakeup from a task that has run less than boost_us since
+ *   its own wakeup), the wakee runs next on the RX CPU instead: no
+ *   preemption, no IPI, and neither side queues behind a hog.
  * - Priority: a net-woken task gets a boost of --boost-us (live tunable,
  *   default 200) of CPU time: it waits in a FIFO queue served before every
  *   other one, and when no CPU is idle it preempts a CPU running a task
@@ -57,6 +61,7 @@ enum {
 	SHARED_DSQ		= 0,	/* vtime-ordered: tasks without a boost */
 	BOOST_DSQ		= 1,	/* FIFO, served first: boosted and net threads */
 	BOOST_BURST		= 8,	/* boosts a full token bucket holds */
+	BOOST_LATE_NS		= 5000 * NSEC_PER_USEC,	/* boost_late: past this */
 	SCORE_RX		= 4,	/* victim preference: the RX CPU, */
 	SCORE_CORE		= 3,	/* its core, */
 	SCORE_LLC		= 2,	/* then its LLC, */
@@ -83,6 +88,8 @@ static u64 boost_max_ns;
 struct cpu_ctx {
 	u64	started_at;	/* start of the current task; 0: none */
 	u64	boost_end;	/* when the timer ended its boost; 0: it did not */
+	u64	awake_base;	/* its CPU time since its wakeup, at its start */
+	u64	handoff_at;	/* when a net-woken task began to wait for it */
 	u32	seq;		/* bumped at each start: tells the timer whose turn */
 	bool	stint_boosted;	/* the current task started with a boost */
 	bool	boosted;	/* ... and still holds it */
@@ -97,6 +104,7 @@ struct task_ctx {
 	u64	refill_at;	/* when tokens were last topped up */
 	u64	boost_left;	/* boost left from this wakeup, ns; 0: none */
 	u64	boost_run;	/* ns run with the boost since this wakeup */
+	u64	awake_ns;	/* CPU time since this wakeup */
 	s32	rx_cpu;		/* where the waking packet was processed */
 	bool	net_woken;	/* this wakeup is net-woken */
 	bool	classified;	/* this wakeup was looked at */
@@ -239,6 +247,7 @@ static void classify_wakeup(struct task_struct *p, struct task_ctx *tctx)
 	tctx->classified = true;
 	tctx->boost_left = 0;
 	tctx->boost_run = 0;
+	tctx->awake_ns = 0;
 	cz_stat_inc(ST_WAKEUPS);
 
 	tctx->net_woken = (cpu < CZ_MAX_CPUS && in_net_rx[cpu]) ||
@@ -335,6 +344,31 @@ static void kick_for_boosted(struct task_struct *p, s32 near)
 	cz_stat_inc(ST_PREEMPT);
 }
 
+/*
+ * A synchronous wakeup (the waker says it is about to sleep, as a socket's
+ * reader wakeup does) from a task on the RX CPU that has run less than
+ * boost_us since its own wakeup, a request/response partner rather than a
+ * hog: the wakee runs next on that CPU, where the data is, without
+ * preempting anybody. Should the waker not sleep within boost_us after
+ * all, the tick ends its slice.
+ */
+static bool handoff(struct task_struct *p, s32 rx, u64 wake_flags)
+{
+	struct cpu_ctx *c = cpu_ctx(rx);
+	u64 awake, now;
+
+	if (!(wake_flags & SCX_WAKE_SYNC) || !c || !c->started_at ||
+	    rx != bpf_get_smp_processor_id() || !may_run(p, rx))
+		return false;
+	now = bpf_ktime_get_ns();
+	awake = c->awake_base + now - c->started_at;
+	if (awake >= boost_ns())
+		return false;
+	if (!c->handoff_at)
+		c->handoff_at = now;
+	return true;
+}
+
 s32 BPF_STRUCT_OPS(netaware_select_cpu, struct task_struct *p, s32 prev_cpu,
 		   u64 wake_flags)
 {
@@ -354,6 +388,11 @@ s32 BPF_STRUCT_OPS(netaware_select_cpu, struct task_struct *p, s32 prev_cpu,
 			if (scx_bpf_test_and_clear_cpu_idle(prev_cpu)) {
 				cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), 0);
 				return prev_cpu;
+			}
+			if (handoff(p, tctx->rx_cpu, wake_flags)) {
+				cz_stat_inc(ST_RX_LOCAL);
+				cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), SCX_ENQ_HEAD);
+				return tctx->rx_cpu;
 			}
 			/* enqueue queues it, boosted or not. */
 			return prev_cpu;
@@ -478,18 +517,30 @@ void BPF_STRUCT_OPS(netaware_running, struct task_struct *p)
 	c->boosted = boosted;
 	c->preemptible = !is_net_thread(p) && !cz_is_percpu_kthread(p);
 	c->claimed = false;
+	c->handoff_at = 0;
+	c->awake_base = tctx ? tctx->awake_ns : 0;
 	if (boosted)
 		arm_boost_timer(cpu, c, tctx->boost_left);
 }
 
-/* The timer's backstop, should its soft interrupt be held up. */
+/*
+ * Every tick: the backstop of the boost timer, should its soft interrupt be
+ * held up, and of a handoff whose waker did not go to sleep.
+ */
 void BPF_STRUCT_OPS(netaware_tick, struct task_struct *p)
 {
 	s32 cpu = bpf_get_smp_processor_id();
 	struct cpu_ctx *c = cpu_ctx(cpu);
 	struct task_ctx *tctx;
 
-	if (!c || !c->boosted)
+	if (!c)
+		return;
+	if (c->handoff_at && !c->boosted &&
+	    bpf_ktime_get_ns() - c->handoff_at >= boost_ns()) {
+		c->handoff_at = 0;
+		p->scx.slice = 0;
+	}
+	if (!c->boosted)
 		return;
 	tctx = task_ctx(p);
 	if (tctx && bpf_ktime_get_ns() - c->started_at >= tctx->boost_left)
@@ -506,6 +557,8 @@ static void boost_account(struct task_ctx *tctx, struct cpu_ctx *c, u64 now)
 	tctx->tokens -= ran < tctx->tokens ? ran : tctx->tokens;
 	cz_stat_add(ST_BOOST_RUN_US, ran / NSEC_PER_USEC);
 	if (ran >= tctx->boost_left || c->boost_end) {
+		if (ran > tctx->boost_left + BOOST_LATE_NS)
+			cz_stat_inc(ST_BOOST_LATE);
 		tctx->boost_left = 0;
 		cz_stat_inc(ST_BOOST_REVOKED);
 	} else {
@@ -527,6 +580,8 @@ void BPF_STRUCT_OPS(netaware_stopping, struct task_struct *p, bool runnable)
 		return;
 	if (p->scx.weight)
 		p->scx.dsq_vtime += (now - c->started_at) * 100 / p->scx.weight;
+	if (tctx)
+		tctx->awake_ns += now - c->started_at;
 	if (tctx && c->stint_boosted)
 		boost_account(tctx, c, now);
 	c->started_at = 0;

@@ -15,7 +15,7 @@
 	X(ST_NET_WOKEN, "net_woken", CZ_STAT_COUNTER,				\
 	  "wakeups from NET_RX processing or a network thread (net-woken)")	\
 	X(ST_RX_LOCAL, "rx_local", CZ_STAT_COUNTER,				\
-	  "net-woken tasks placed on an idle CPU sharing a core or LLC with the RX CPU") \
+	  "net-woken tasks placed next on the RX CPU or on an idle CPU of its core or LLC") \
 	X(ST_BOOSTED, "boosted", CZ_STAT_COUNTER,				\
 	  "net-woken wakeups given a boost: queued ahead of CPU-bound work")	\
 	X(ST_BOOST_DENIED, "boost_denied", CZ_STAT_COUNTER,			\
@@ -26,6 +26,8 @@
 	  "CPUs running a non-boosted task preempted for a boosted one")	\
 	X(ST_NET_THREAD, "net_thread", CZ_STAT_COUNTER,			\
 	  "ksoftirqd, napi/* and vhost-* wakeups queued ahead of everything")	\
+	X(ST_BOOST_LATE, "boost_late", CZ_STAT_COUNTER,			\
+	  "boosts that ran over 5 ms past boost_us (timer and tick held up)")	\
 	X(ST_BOOST_RUN_US, "boost_run_us", CZ_STAT_COUNTER,			\
 	  "CPU time run with a boost, in microseconds")				\
 	X(ST_BOOST_MAX_US, "boost_max_us", CZ_STAT_GAUGE,			\
