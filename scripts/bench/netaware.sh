@@ -18,7 +18,7 @@
 
 if [ "${1:-}" != --guest ]; then
 	root=$(cd "$(dirname "$0")/../.." && pwd)
-	kernel='' requests=2000 boost=2000
+	kernel='' requests=1000 boost=2000
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--kernel) kernel=$2; shift 2 ;;
@@ -33,18 +33,24 @@ fi
 
 . /cz/tests/lib.sh
 requests=$2 boost=$3
-HOG_S=$(( requests / 100 + 10 ))	# outlasts both benchmark runs
 
 netns_pair || { echo "veth pair between two namespaces could not be set up"; exit 1; }
 $IP netns exec srv redis-server --port 6379 --save '' --appendonly no \
 	--protected-mode no --daemonize no > /tmp/redis.log 2>&1 &
 REDIS=$!
+# Up when it answers PING (redis-benchmark may hang on a refused connection).
+i=0
+until echo PING | $IP netns exec cli nc -w 1 $NS_SRV 6379 2>/dev/null | grep -q PONG; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || { echo "redis-server did not come up"; cat /tmp/redis.log; exit 1; }
+	sleep 0.2
+done
 
 # pcts FILE: p50 p99 p99.9 (ms) from redis-benchmark's percentile list
 # ("99.900% <= 1.207 milliseconds (cumulative count 1998)").
 pcts() {
 	awk '/% <= .* milliseconds/ {
-		p = $1; sub(/%/, "", p); v = $3
+		p = $1; sub(/%/, "", p); p += 0; v = $3
 		if (!a && p >= 50) a = v
 		if (!b && p >= 99) b = v
 		if (!c && p >= 99.9) c = v
@@ -57,13 +63,15 @@ bench() {	# bench TEST: one redis-benchmark run, its percentiles
 	pcts /tmp/rb.txt
 }
 
-# row NAME: GET and SET under hogs; the hogs' bogo ops/s in $HOG_RATE
+# row NAME: GET and SET under hogs; the hogs' bogo ops/s in $HOG_RATE, over
+# the same window (stress-ng reports its metrics when interrupted)
 row() {
-	stress-ng --cpu "$(nproc)" -t "$HOG_S" --metrics-brief > /tmp/hogs.txt 2>&1 &
+	stress-ng --cpu "$(nproc)" --metrics-brief > /tmp/hogs.txt 2>&1 &
 	hogs=$!
 	sleep 1
 	get=$(bench get)
 	set=$(bench set)
+	kill -INT $hogs
 	wait $hogs
 	HOG_RATE=$(awk '$4 == "cpu" { print int($9) }' /tmp/hogs.txt)
 	share=$([ -n "$FAIR_RATE" ] && [ -n "$HOG_RATE" ] &&
@@ -77,7 +85,7 @@ row() {
 $IP netns exec cli redis-benchmark -h $NS_SRV -p 6379 -c 1 -n 200 -t get \
 	> /dev/null 2>&1 || { echo "redis-benchmark cannot reach redis-server"; cat /tmp/redis.log; exit 1; }
 
-echo "# kernel $(uname -r), $(nproc) CPUs; redis-benchmark -c 1 -n $requests over veth; stress-ng --cpu $(nproc) for ${HOG_S}s; scx_netaware --boost-us $boost"
+echo "# kernel $(uname -r), $(nproc) CPUs; redis-benchmark -c 1 -n $requests over veth; stress-ng --cpu $(nproc) meanwhile; scx_netaware --boost-us $boost"
 printf '%-14s %7s %7s %7s  %7s %7s %7s  %6s %5s\n' "" GET GET GET SET SET SET hogs hogs
 printf '%-14s %7s %7s %7s  %7s %7s %7s  %6s %5s\n' sched p50_ms p99_ms p99.9_ms \
 	p50_ms p99_ms p99.9_ms ops/s share
