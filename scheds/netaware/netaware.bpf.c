@@ -7,7 +7,7 @@
  *   NET_RX softirq (on an interrupt's way out or in ksoftirqd), or was a
  *   threaded NAPI poller (napi/...) or a vhost worker (vhost-...). Two
  *   tracing programs in this object, fentry/fexit of net_rx_action (the
- *   NET_RX softirq handler), keep a per-CPU "in NET_RX" flag; the wakeup
+ *   NET_RX softirq handler), keep a per-CPU "in NET_RX since" mark; the wakeup
  *   callbacks, which run in the waker's context, read it and note the
  *   waker's CPU as the RX CPU. O(1) per wakeup and per softirq run, nothing
  *   per packet.
@@ -62,6 +62,12 @@ enum {
 	BOOST_DSQ		= 1,	/* FIFO, served first: boosted and net threads */
 	BOOST_BURST		= 8,	/* boosts a full token bucket holds */
 	BOOST_LATE_NS		= 5000 * NSEC_PER_USEC,	/* boost_late: past this */
+	/*
+	 * net_rx_action stops after netdev_budget_usecs (2 ms) or 2 jiffies:
+	 * an "in NET_RX" mark older than this lost its fexit (it was entered
+	 * between the attach of the fentry and of the fexit program).
+	 */
+	NET_RX_MAX_NS		= 20 * 1000 * NSEC_PER_USEC,
 	SCORE_RX		= 4,	/* victim preference: the RX CPU, */
 	SCORE_CORE		= 3,	/* its core, */
 	SCORE_LLC		= 2,	/* then its LLC, */
@@ -77,8 +83,8 @@ const volatile u32 nr_cpus = 1;			/* possible CPUs */
 const volatile u32 cpu_core[CZ_MAX_CPUS];
 const volatile u32 cpu_llc[CZ_MAX_CPUS];
 
-/* Per CPU: 1 while it runs the NET_RX softirq. */
-static u32 in_net_rx[CZ_MAX_CPUS];
+/* Per CPU: when its running NET_RX softirq began; 0: not in one. */
+static u64 net_rx_since[CZ_MAX_CPUS];
 
 /* The newest vtime a task started with: the fair "now" of the system. */
 static u64 vtime_now;
@@ -195,24 +201,37 @@ static __always_inline bool is_net_thread(const struct task_struct *p)
  * on every softirq and wakeup; attaching or detaching them patches those
  * hot paths, and under TCG that crashed a guest with an int3 Oops.)
  */
-SEC("fentry/net_rx_action")
-int BPF_PROG(netaware_rx_enter)
+static __always_inline void mark_net_rx(u64 since)
 {
 	u32 cpu = bpf_get_smp_processor_id();
 
 	if (cpu < CZ_MAX_CPUS)
-		in_net_rx[cpu] = 1;
+		net_rx_since[cpu] = since;
+}
+
+SEC("fentry/net_rx_action")
+int BPF_PROG(netaware_rx_enter)
+{
+	mark_net_rx(bpf_ktime_get_ns());
 	return 0;
 }
 
 SEC("fexit/net_rx_action")
 int BPF_PROG(netaware_rx_exit)
 {
-	u32 cpu = bpf_get_smp_processor_id();
-
-	if (cpu < CZ_MAX_CPUS)
-		in_net_rx[cpu] = 0;
+	mark_net_rx(0);
 	return 0;
+}
+
+/* This CPU runs the NET_RX softirq. */
+static __always_inline bool in_net_rx(u32 cpu)
+{
+	u64 since;
+
+	if (cpu >= CZ_MAX_CPUS)
+		return false;
+	since = net_rx_since[cpu];
+	return since && bpf_ktime_get_ns() - since < NET_RX_MAX_NS;
 }
 
 /* ---- wakeup classification and the boost budget ---- */
@@ -250,7 +269,7 @@ static void classify_wakeup(struct task_struct *p, struct task_ctx *tctx)
 	tctx->awake_ns = 0;
 	cz_stat_inc(ST_WAKEUPS);
 
-	tctx->net_woken = (cpu < CZ_MAX_CPUS && in_net_rx[cpu]) ||
+	tctx->net_woken = in_net_rx(cpu) ||
 			  is_net_waker(bpf_get_current_task_btf()) ||
 			  (cz_ts_match(p) & (1 << SET_NET));
 	if (!tctx->net_woken)
