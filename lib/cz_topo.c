@@ -89,3 +89,47 @@ int cz_topo_read(const char *root, int nr_cpus, int max_lanes, u32 *cpu_core,
 	}
 	return 0;
 }
+
+/* cache/indexN directories looked at per CPU. */
+#define MAX_CACHES	16
+/* CPUs one last-level cache may list. */
+#define MAX_LLC_CPUS	4096
+
+/* The lowest CPU of the last-level cache @cpu is in, or -1. */
+static int llc_first(const char *root, int cpu)
+{
+	int cpus[MAX_LLC_CPUS];
+	char path[256], line[4096];
+	int idx, best = -1, best_level = 0;
+
+	for (idx = 0; idx < MAX_CACHES; idx++) {
+		int level;
+
+		snprintf(path, sizeof(path),
+			 "%s/devices/system/cpu/cpu%d/cache/index%d/level", root, cpu, idx);
+		if (cz_read_line(path, line, sizeof(line)))
+			break;
+		level = atoi(line);
+		if (level > best_level) {
+			best_level = level;
+			best = idx;
+		}
+	}
+	if (best < 0)
+		return -1;
+	snprintf(path, sizeof(path),
+		 "%s/devices/system/cpu/cpu%d/cache/index%d/shared_cpu_list", root, cpu, best);
+	if (cz_read_line(path, line, sizeof(line)) ||
+	    cz_parse_cpulist(line, cpus, MAX_LLC_CPUS) < 1)
+		return -1;
+	return cpus[0];
+}
+
+void cz_topo_read_llc(const char *root, int nr_cpus, u32 *cpu_llc)
+{
+	for (int cpu = 0; cpu < nr_cpus; cpu++) {
+		int first = llc_first(root, cpu);
+
+		cpu_llc[cpu] = first < 0 ? (u32)cpu : (u32)first;
+	}
+}

@@ -35,4 +35,11 @@ int cz_parse_cpulist(const char *s, int *cpus, int max);
 int cz_topo_read(const char *root, int nr_cpus, int max_lanes, u32 *cpu_core,
 		 u32 *cpu_lane, struct cz_topo *t, char *err, size_t errlen);
 
+/*
+ * Fill @cpu_llc for CPUs 0..@nr_cpus-1: the lowest CPU sharing the CPU's
+ * last-level cache (the cache/index* of the highest level), or the CPU
+ * itself where sysfs does not say (offline, no cache information).
+ */
+void cz_topo_read_llc(const char *root, int nr_cpus, u32 *cpu_llc);
+
 #endif /* __CZ_TOPO_H */

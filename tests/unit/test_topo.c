@@ -130,3 +130,41 @@ Test(topo, cpulist)
 	cr_assert_eq(cz_parse_cpulist("a", c, 8), -1);
 	cr_assert_eq(cz_parse_cpulist("1;2", c, 8), -1);
 }
+
+/* Write @text into the file @rel under the fake root, making its dirs. */
+static void fake_file(const char *rel, const char *text)
+{
+	char path[256], cmd[320];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p $(dirname %s)", path);
+	cr_assert_eq(system(cmd), 0);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%s\n", text);
+	fclose(f);
+}
+
+/* Two LLCs of two CPUs (L2 per CPU below them), CPU 4 without caches. */
+Test(topo, llc_highest_level, .fini = cleanup)
+{
+	static const char *const l[] = { "0", "1", "2", "3", "4" };
+	u32 llc[5];
+	char rel[128];
+
+	fake_sysfs(l, 5);
+	for (int cpu = 0; cpu < 4; cpu++) {
+		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cache/index0/level", cpu);
+		fake_file(rel, "2");
+		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cache/index0/shared_cpu_list", cpu);
+		fake_file(rel, cpu < 2 ? "0" : "2");
+		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cache/index1/level", cpu);
+		fake_file(rel, "3");
+		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cache/index1/shared_cpu_list", cpu);
+		fake_file(rel, cpu < 2 ? "0-1" : "2-3");
+	}
+	cz_topo_read_llc(root, 5, llc);
+	cr_assert(llc[0] == 0 && llc[1] == 0 && llc[2] == 2 && llc[3] == 2);
+	cr_assert_eq(llc[4], 4);
+}

@@ -137,7 +137,54 @@ check() {
 	if "$@"; then ok "$d"; else bad "$d"; fi
 }
 
+# check_bad_args SCHED "ARGS"...: each ARGS (split on spaces) makes SCHED
+# exit 2 with its one error line first, and attaches nothing.
+check_bad_args() {
+	s=$1
+	shift
+	for args in "$@"; do
+		# shellcheck disable=SC2086 # split on purpose
+		$s $args > /tmp/bad.out 2>&1
+		rc=$?
+		check "bad option '$args': exit 2 (got $rc)" [ $rc -eq 2 ]
+		check "bad option '$args': one error line first ($(head -n1 /tmp/bad.out))" \
+			grep -q "^$s: \|unrecognized option" /tmp/bad.out
+		check "bad option '$args': sched_ext stays disabled" [ "$(scx_state)" = disabled ]
+	done
+}
+
 summary() {
 	echo "$CZ_PASS passed, $CZ_FAIL failed"
 	[ $CZ_FAIL -eq 0 ]
+}
+
+# load_modules: insmod the kernel modules mkinitramfs put in /cz/modules
+# (veth, ...), dependencies first; loaded ones are skipped.
+load_modules() {
+	[ -f /cz/modules/order ] || { echo "no /cz/modules/order in the image"; return 1; }
+	while read -r m; do
+		grep -q "^$m " /proc/modules || insmod "/cz/modules/$m.ko" || return 1
+	done < /cz/modules/order
+}
+
+# netns_pair: network namespaces "srv" (address $NS_SRV) and "cli" joined
+# by a veth pair, so that traffic between them crosses a real network stack
+# (veth xmit, NET_RX softirq), not loopback. netns_unpair removes them.
+# iproute2's ip by its path: Debian's busybox sh runs its own applet for a
+# bare "ip", and that one cannot name a veth peer.
+IP=/cz/bin/ip
+NS_SRV=10.99.0.1
+NS_CLI=10.99.0.2
+netns_pair() {
+	load_modules &&
+	$IP netns add srv && $IP netns add cli &&
+	$IP link add veth-srv netns srv type veth peer name veth-cli netns cli &&
+	$IP -n srv addr add $NS_SRV/24 dev veth-srv &&
+	$IP -n cli addr add $NS_CLI/24 dev veth-cli &&
+	$IP -n srv link set lo up && $IP -n cli link set lo up &&
+	$IP -n srv link set veth-srv up && $IP -n cli link set veth-cli up
+}
+netns_unpair() {
+	$IP netns del srv 2>/dev/null
+	$IP netns del cli 2>/dev/null
 }

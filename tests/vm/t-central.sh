@@ -16,15 +16,8 @@ LOAD_SECS=${LOAD_SECS:-30}
 echo "== scx_central on $(uname -r), $NCPU CPUs"
 
 # --- bad input: exit 2, nothing attached ---
-for args in "--central-cpu $NCPU" "--central-cpu 999" "--slice-us 0" \
-	    "--slice-us 10000001" "--no-such-option" "-i 0"; do
-	scx_central $args > /tmp/bad.out 2>&1
-	rc=$?
-	check "bad option '$args': exit 2 (got $rc)" [ $rc -eq 2 ]
-	check "bad option '$args': one error line first" \
-		grep -q '^scx_central: \|unrecognized option' /tmp/bad.out
-	check "bad option '$args': sched_ext stays disabled" [ "$(scx_state)" = disabled ]
-done
+check_bad_args scx_central "--central-cpu $NCPU" "--central-cpu 999" \
+	"--slice-us 0" "--slice-us 10000001" "--no-such-option" "-i 0"
 
 # --- load, stress + hackbench, stats ---
 if ! sched_start /tmp/central.log scx_central --json; then

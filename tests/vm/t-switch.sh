@@ -42,7 +42,7 @@ rc=$?
 cat /tmp/list
 check "czctl list: exit 0 (got $rc)" [ $rc -eq 0 ]
 check "czctl list: scx_central with its description" \
-	grep -q '^scx_central  one CPU makes every dispatch decision' /tmp/list
+	grep -q '^scx_central  *one CPU makes every dispatch decision' /tmp/list
 
 czctl stop > /tmp/e 2>&1
 rc=$?

@@ -1,0 +1,105 @@
+#!/bin/sh
+#
+# netaware.sh: redis request latency under CPU hogs, default fair scheduler
+# vs scx_netaware vs scx_central, inside one Control Zone VM boot (ratios
+# within one boot are what counts under TCG).
+#
+#   scripts/bench/netaware.sh [--kernel V] [--requests N] [--boost-us US]
+#
+# redis-server runs in network namespace srv, redis-benchmark (one client,
+# one request at a time, so every request wakes the server through the
+# network) in namespace cli, joined by a veth pair; stress-ng --cpu NPROC
+# hogs run on every CPU meanwhile. Per scheduler it prints p50/p99/p99.9
+# (ms) for GET and SET, and the hogs' throughput (bogo ops/s) as a share of
+# what they got under fair. --boost-us is passed to scx_netaware (default
+# 2000: under TCG kernel code runs ~10x slower than on hardware, and the
+# default 200 us runs out inside one request). A benchmark, not a test: it
+# asserts nothing.
+
+if [ "${1:-}" != --guest ]; then
+	root=$(cd "$(dirname "$0")/../.." && pwd)
+	kernel='' requests=1000 boost=2000
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--kernel) kernel=$2; shift 2 ;;
+		--requests) requests=$2; shift 2 ;;
+		--boost-us) boost=$2; shift 2 ;;
+		*) echo "usage: netaware.sh [--kernel V] [--requests N] [--boost-us US]" >&2; exit 2 ;;
+		esac
+	done
+	exec "$root/scripts/vm-run" ${kernel:+--kernel "$kernel"} --timeout 1800 -- \
+		sh /cz/bench/netaware.sh --guest "$requests" "$boost"
+fi
+
+. /cz/tests/lib.sh
+requests=$2 boost=$3
+
+netns_pair || { echo "veth pair between two namespaces could not be set up"; exit 1; }
+$IP netns exec srv redis-server --port 6379 --save '' --appendonly no \
+	--protected-mode no --daemonize no > /tmp/redis.log 2>&1 &
+REDIS=$!
+# Up when it answers PING (redis-benchmark may hang on a refused connection).
+i=0
+until echo PING | $IP netns exec cli nc -w 1 $NS_SRV 6379 2>/dev/null | grep -q PONG; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || { echo "redis-server did not come up"; cat /tmp/redis.log; exit 1; }
+	sleep 0.2
+done
+
+# pcts FILE: p50 p99 p99.9 (ms) from redis-benchmark's percentile list
+# ("99.900% <= 1.207 milliseconds (cumulative count 1998)").
+pcts() {
+	awk '/% <= .* milliseconds/ {
+		p = $1; sub(/%/, "", p); p += 0; v = $3
+		if (!a && p >= 50) a = v
+		if (!b && p >= 99) b = v
+		if (!c && p >= 99.9) c = v
+	} END { print (a ? a : "?"), (b ? b : "?"), (c ? c : "?") }' "$1"
+}
+
+bench() {	# bench TEST: one redis-benchmark run, its percentiles
+	$IP netns exec cli redis-benchmark -h $NS_SRV -p 6379 -c 1 -n "$requests" \
+		-t "$1" > /tmp/rb.txt 2>&1
+	pcts /tmp/rb.txt
+}
+
+# row NAME: GET and SET under hogs; the hogs' bogo ops/s in $HOG_RATE, over
+# the same window (stress-ng reports its metrics when interrupted)
+row() {
+	stress-ng --cpu "$(nproc)" --metrics-brief > /tmp/hogs.txt 2>&1 &
+	hogs=$!
+	sleep 1
+	get=$(bench get)
+	set=$(bench set)
+	kill -INT $hogs
+	wait $hogs
+	HOG_RATE=$(awk '$4 == "cpu" { print int($9) }' /tmp/hogs.txt)
+	share=$([ -n "$FAIR_RATE" ] && [ -n "$HOG_RATE" ] &&
+		echo "$((HOG_RATE * 100 / FAIR_RATE))%" || echo "100%")
+	# shellcheck disable=SC2086 # one word per percentile
+	printf '%-14s %7s %7s %7s  %7s %7s %7s  %6s %5s\n' "$1" $get $set \
+		"${HOG_RATE:-?}" "$share"
+}
+
+# Warm-up: the first connection, ARP, page cache.
+$IP netns exec cli redis-benchmark -h $NS_SRV -p 6379 -c 1 -n 200 -t get \
+	> /dev/null 2>&1 || { echo "redis-benchmark cannot reach redis-server"; cat /tmp/redis.log; exit 1; }
+
+echo "# kernel $(uname -r), $(nproc) CPUs; redis-benchmark -c 1 -n $requests over veth; stress-ng --cpu $(nproc) meanwhile; scx_netaware --boost-us $boost"
+printf '%-14s %7s %7s %7s  %7s %7s %7s  %6s %5s\n' "" GET GET GET SET SET SET hogs hogs
+printf '%-14s %7s %7s %7s  %7s %7s %7s  %6s %5s\n' sched p50_ms p99_ms p99.9_ms \
+	p50_ms p99_ms p99.9_ms ops/s share
+
+FAIR_RATE=
+row fair
+FAIR_RATE=$HOG_RATE
+for s in "scx_netaware --boost-us $boost" scx_central; do
+	# shellcheck disable=SC2086 # the scheduler and its options
+	sched_start /tmp/s.log $s || { echo "$s did not start"; cat /tmp/s.log; continue; }
+	row "${s%% *}"
+	sched_stop
+done
+
+kill $REDIS 2>/dev/null
+wait $REDIS 2>/dev/null
+netns_unpair
