@@ -16,6 +16,16 @@
 # net-woken whatever wakes it.
 . /cz/tests/lib.sh
 
+# Known bug, issue 5 open: on 6.16 a run of this test leaves rcu_preempt
+# starved (RCU stall reports from ~35 s into the boot, for good, after
+# scx_netaware has exited), which wedges the tests that follow. Skipped
+# there, loudly, until it is found.
+case "$(uname -r)" in
+6.16.*)
+	echo "SKIP: scx_netaware on $(uname -r): known RCU-stall bug on 6.16 (issue 5), not run"
+	exit 0 ;;
+esac
+
 SOCK=/var/run/scx/root/stats
 # Requests per latency run: fair takes ~12 ms a request under the hogs,
 # scx_netaware ~1 ms, so its run is longer in requests and still shorter in
