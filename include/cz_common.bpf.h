@@ -193,6 +193,19 @@ static inline bool cz_vtime_before(u64 a, u64 b)
 	return (s64)(a - b) < 0;
 }
 
+/*
+ * The vtime @p waits with: its own, but at most @credit behind @now (the
+ * scheduler's fair "now"), so that a long sleep earns one slice of credit,
+ * not a burst that starves everyone else.
+ */
+static inline u64 cz_credited_vtime(const struct task_struct *p, u64 now,
+				    u64 credit)
+{
+	u64 floor = now - credit;
+
+	return cz_vtime_before(p->scx.dsq_vtime, floor) ? floor : p->scx.dsq_vtime;
+}
+
 static inline bool cz_is_percpu_kthread(const struct task_struct *p)
 {
 	return (p->flags & CZ_PF_KTHREAD) && p->nr_cpus_allowed == 1;

@@ -227,11 +227,7 @@ static void classify(struct task_struct *p, struct task_ctx *tctx)
 /* A sleeper may be owed at most one slice of CPU time. */
 static u64 credited_vtime(const struct task_struct *p)
 {
-	u64 floor = vtime_now - slice_ns();
-
-	if (cz_vtime_before(p->scx.dsq_vtime, floor))
-		return floor;
-	return p->scx.dsq_vtime;
+	return cz_credited_vtime(p, vtime_now, slice_ns());
 }
 
 s32 BPF_STRUCT_OPS(avxfreq_select_cpu, struct task_struct *p, s32 prev_cpu,

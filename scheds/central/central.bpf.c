@@ -147,11 +147,7 @@ static void kick_central(void)
 /* A sleeper may be owed at most one slice of CPU time. */
 static u64 credited_vtime(const struct task_struct *p)
 {
-	u64 floor = vtime_now - slice_ns();
-
-	if (cz_vtime_before(p->scx.dsq_vtime, floor))
-		return floor;
-	return p->scx.dsq_vtime;
+	return cz_credited_vtime(p, vtime_now, slice_ns());
 }
 
 /* A waking task that trails the system's vtime: a candidate to preempt. */

@@ -386,11 +386,13 @@ static bool be_starved(u64 now)
 void BPF_STRUCT_OPS(mutex_dispatch, s32 cpu, struct task_struct *prev)
 {
 	u32 prev_cls = prev_class(prev);
-	bool lc = scx_bpf_dsq_nr_queued(LC_DSQ) || prev_cls == CLS_LC;
-	bool be = scx_bpf_dsq_nr_queued(BE_DSQ) || prev_cls == CLS_BE;
+	s32 nr_lc = scx_bpf_dsq_nr_queued(LC_DSQ);
+	s32 nr_be = scx_bpf_dsq_nr_queued(BE_DSQ);
+	bool lc = nr_lc > 0 || prev_cls == CLS_LC;
+	bool be = nr_be > 0 || prev_cls == CLS_BE;
 
-	cz_stat_set(ST_LC_QUEUED, scx_bpf_dsq_nr_queued(LC_DSQ));
-	cz_stat_set(ST_BE_QUEUED, scx_bpf_dsq_nr_queued(BE_DSQ));
+	cz_stat_set(ST_LC_QUEUED, nr_lc);
+	cz_stat_set(ST_BE_QUEUED, nr_be);
 
 	if (cz_dsq_move_to_local(SYS_DSQ)) {
 		release(cpu);
@@ -413,11 +415,7 @@ void BPF_STRUCT_OPS(mutex_dispatch, s32 cpu, struct task_struct *prev)
 
 static u64 credited_vtime(struct task_struct *p, u32 cls)
 {
-	u64 floor = vtime_now[cls] - slice_of(cls);
-
-	if (cz_vtime_before(p->scx.dsq_vtime, floor))
-		return floor;
-	return p->scx.dsq_vtime;
+	return cz_credited_vtime(p, vtime_now[cls], slice_of(cls));
 }
 
 s32 BPF_STRUCT_OPS(mutex_select_cpu, struct task_struct *p, s32 prev_cpu,

@@ -426,11 +426,7 @@ s32 BPF_STRUCT_OPS(netaware_select_cpu, struct task_struct *p, s32 prev_cpu,
 /* A sleeper may be owed at most one slice of CPU time. */
 static u64 credited_vtime(const struct task_struct *p)
 {
-	u64 floor = vtime_now - slice_ns();
-
-	if (cz_vtime_before(p->scx.dsq_vtime, floor))
-		return floor;
-	return p->scx.dsq_vtime;
+	return cz_credited_vtime(p, vtime_now, slice_ns());
 }
 
 void BPF_STRUCT_OPS(netaware_enqueue, struct task_struct *p, u64 enq_flags)

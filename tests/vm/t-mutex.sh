@@ -22,28 +22,11 @@ mkdir -p $W $CG
 
 echo "== scx_mutex on $(uname -r), cpu0 siblings $(cat /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)"
 
-# refuse DESCRIPTION ARGS...: scx_mutex ARGS exits 2 with one line, and
-# sched_ext stays disabled.
-refuse() {
-	d=$1
-	shift
-	scx_mutex "$@" > $W/out 2> $W/err
-	rc=$?
-	first=$(head -n1 $W/err)
-	if [ $rc -eq 2 ] && [ "$(scx_state)" = disabled ] &&
-	   echo "$first" | grep -q '^scx_mutex: '; then
-		ok "refused $d: $first"
-	else
-		bad "refused $d (exit $rc, state $(scx_state)): $(cat $W/err)"
-	fi
-}
-
-refuse "a pid that does not exist" --lc-pid 999999
-refuse "a cgroup that does not exist" --lc-cgroup /sys/fs/cgroup/cz-nope
-refuse "a directory that is no cgroup" --lc-cgroup /proc
-refuse "a comm longer than 15 characters" --lc-comm 0123456789abcdefg
-refuse "be_max_wait_ms out of range" --be-max-wait-ms 0
-refuse "lc_slice_us out of range" --lc-slice-us 99999999
+# A pid and a cgroup that do not exist, a directory that is no cgroup, a
+# comm longer than 15 characters, tunables out of range.
+check_bad_args scx_mutex "--lc-pid 999999" "--lc-cgroup /sys/fs/cgroup/cz-nope" \
+	"--lc-cgroup /proc" "--lc-comm 0123456789abcdefg" "--be-max-wait-ms 0" \
+	"--lc-slice-us 99999999"
 
 # corun OUT: cz-corun LC (the cgroup) vs BE (the hogs) for 3 s.
 corun() {
