@@ -686,8 +686,6 @@ int BPF_PROG(mutex_switch, bool preempt, struct task_struct *prev,
 	u32 core, l, before;
 	bool wake;
 
-	if (!strict)
-		return 0;
 	switch_seen = true;
 	c = core_of(bpf_get_smp_processor_id(), &core, &l);
 	if (!c || !c->draining[l & 1])

@@ -84,6 +84,9 @@ static struct bpf_object_skeleton *mutex_open(const struct cz_opts *o)
 	if (!skel)
 		return NULL;
 	skel->rodata->strict = opts.strict;
+	/* Only --strict needs the sched_switch program: spare every context
+	 * switch the call otherwise. */
+	bpf_program__set_autoload(skel->progs.mutex_switch, opts.strict);
 	skel->rodata->nr_cpus = nr_cpus;
 	if (fill_topology(nr_cpus)) {
 		mutex__destroy(skel);
