@@ -11,9 +11,10 @@
 # scx_mutex. BE: stress-ng --cpu NPROC on the same vCPUs (default zone: 4,
 # 2 cores x 2 threads; --smp 2,sockets=1,cores=1,threads=2 gives one core,
 # and with no more vCPUs than host cores the host rarely deschedules one,
-# which otherwise sets the tails under TCG). Per configuration: LC p50/p99/p99.9 wakeup latency (us), BE
-# bogo ops/s, the share of LC CPU time that co-ran with BE on the sibling
-# (cz-corun, over the middle of the run), and the ratios to fair.
+# which otherwise sets the tails under TCG). Per configuration: LC
+# p50/p99/p99.9 wakeup latency (us), BE bogo ops/s, the share of LC CPU
+# time that co-ran with BE on the sibling (cz-corun, over the middle of
+# the run), and the ratios to fair.
 # A benchmark, not a test: it asserts nothing.
 
 if [ "${1:-}" != --guest ]; then
