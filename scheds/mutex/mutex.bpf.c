@@ -301,7 +301,12 @@ static void release(s32 cpu)
 		kick_lane(core, l ^ 1, 0);
 }
 
-/* The class @prev runs as if it may go on running, else CLS_NONE. */
+/*
+ * The class @prev runs as if it may go on running, else CLS_NONE. A task
+ * whose rules changed while it ran (czctl add/del) may not: a fresh slice
+ * would keep it in its old class for as long as it spins, so it goes back
+ * through ops.enqueue (SCX_ENQ_LAST) and its new class's queue.
+ */
 static u32 prev_class(struct task_struct *prev)
 {
 	struct task_ctx *t;
@@ -309,7 +314,9 @@ static u32 prev_class(struct task_struct *prev)
 	if (!prev || !(prev->scx.flags & SCX_TASK_QUEUED))
 		return CLS_NONE;
 	t = task_ctx(prev);
-	return t ? t->run_cls : CLS_NONE;
+	if (!t || t->run_cls != task_class(prev))
+		return CLS_NONE;
+	return t->run_cls;
 }
 
 /*
