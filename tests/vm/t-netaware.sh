@@ -16,20 +16,6 @@
 # net-woken whatever wakes it.
 . /cz/tests/lib.sh
 
-# Known bug, open: on 6.16, after this test, the next test's (t-switch)
-# first stop of scx_central under stress-ng can hang in "disabling" for
-# good: one CPU keeps running the same hog (a worker slice is
-# SCX_SLICE_INF, which 6.16's bypass mode does not seem to bound), and
-# rcu_preempt, runnable on that CPU, starves. Seen in 4 of 11 boots running
-# this test then t-switch; never yet without this test before it (2 runs),
-# so this test stays skipped on 6.16, loudly, until scx_central's disable
-# path is fixed and the skip can go.
-case "$(uname -r)" in
-6.16.*)
-	echo "SKIP: scx_netaware on $(uname -r): after it scx_central's stop can hang on 6.16 (known bug), not run"
-	exit 0 ;;
-esac
-
 SOCK=/var/run/scx/root/stats
 # Requests per latency run: fair takes ~12 ms a request under the hogs,
 # scx_netaware ~1 ms, so its run is longer in requests and still shorter in
