@@ -29,6 +29,16 @@
  * - Task-set rules are kept the same way: one list (under the mutex) of
  *   what the options gave plus what the socket's "rule" requests added or
  *   removed since, written into the maps after each load.
+ * - Preloading, for `czctl switch`: given CZ_READY_FD and CZ_GO_FD (two
+ *   pipe ends) in the environment, the loader may start while another
+ *   scheduler runs. It loads (the slow part: seconds under emulation),
+ *   writes one byte to the first pipe, waits for one on the second (czctl
+ *   sends it once the old loader is gone, socket and all; end of file:
+ *   czctl gave up, so it exits), and only then takes the stats socket and
+ *   attaches. czctl stops the old scheduler only once the
+ *   byte came, so the zone spends a fraction of a second, not the load
+ *   time, on the fair class, and a scheduler that fails to load leaves the
+ *   running one untouched.
  * - Two hidden options are for czctl, not for people: --describe prints the
  *   scheduler's one-line description and its tunables (czctl list, one
  *   tab-separated "tunable" line each), --check-args parses the
@@ -38,6 +48,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -68,6 +81,8 @@ enum {
 	OPT_KNOB_BASE = 0x1000,	/* + knob index */
 	OPT_SET_BASE = 0x2000,	/* + set index * NR_CZ_TS_KINDS + kind */
 	POLL_MS = 100,		/* how often the exit record is checked */
+	TURN_POLL_MS = 100,	/* preloaded: how often a signal is looked for */
+	TURN_TIMEOUT_S = 60,	/* preloaded: czctl must say go by then */
 	LINE_MAX_LEN = 8192,
 };
 
@@ -589,6 +604,10 @@ struct run {
 	struct cz_exit_info	exit;
 	bool			stopped_by_us;
 	struct live		live;
+	int			ready_fd;	/* preloaded: czctl's pipes; else -1 */
+	int			go_fd;
+	struct cz_ctl_server	*srv;
+	struct json_object	*meta;
 };
 
 static void print_stats(struct run *r, struct bpf_map *stats, double started,
@@ -616,6 +635,83 @@ static bool exited(int exit_fd, struct cz_exit_info *ei)
 	u32 zero = 0;
 
 	return !bpf_map_lookup_elem(exit_fd, &zero, ei) && ei->kind;
+}
+
+/*
+ * Open (unless open) and start the stats socket's server. 0, or a loader
+ * exit code with the reason said.
+ */
+static int serve_stats(struct run *r)
+{
+	const struct cz_sched *s = r->sched;
+	const char *path = r->opts->stats_socket;
+	struct cz_ctl_source src = {
+		.stats = live_stats, .ctx = &r->live,
+		.set = s->nr_knobs ? live_knob_set : NULL,
+		.rule = s->nr_sets ? live_rule : NULL,
+	};
+	const struct cz_stats_view v = {
+		.sched = s->name, .desc = s->stats, .nr_stats = s->nr_stats,
+		.knobs = s->knobs, .nr_knobs = s->nr_knobs,
+	};
+	char err[256];
+
+	if (!path)
+		return 0;
+	if (!r->srv && cz_ctl_server_open(&r->srv, path, err, sizeof(err))) {
+		say("stats socket: %s", err);
+		return CZ_EXIT_FAIL;
+	}
+	/* The same descriptor tables as the stats line: one list. */
+	r->meta = cz_ctl_meta_resp(&v);
+	src.meta = r->meta;
+	if (!r->meta || cz_ctl_server_start(r->srv, &src)) {
+		say("stats socket: cannot start its thread");
+		return CZ_EXIT_FAIL;
+	}
+	say("serving stats on %s", path);
+	return 0;
+}
+
+/*
+ * Preloaded: tell czctl the load went through, wait for its go (it stops
+ * the old scheduler in between), take over the stats socket. -1: attach
+ * now; else a loader exit code (0 when stopped by a signal meanwhile).
+ */
+static int await_turn(struct run *r)
+{
+	double deadline = now_s() + TURN_TIMEOUT_S;
+	ssize_t n = write(r->ready_fd, "1", 1);
+	char b;
+
+	close(r->ready_fd);
+	r->ready_fd = -1;
+	if (n != 1) {
+		say("telling czctl that the load went through failed: %s", strerror(errno));
+		return CZ_EXIT_FAIL;
+	}
+	say("loaded; waiting for czctl to stop the running scheduler");
+	for (;;) {
+		struct pollfd pfd = { .fd = r->go_fd, .events = POLLIN };
+		int ret = poll(&pfd, 1, TURN_POLL_MS);
+
+		if (stop_signal)
+			return CZ_EXIT_OK;
+		if (ret > 0)
+			break;
+		if ((ret < 0 && errno != EINTR) || now_s() > deadline) {
+			say("no go from czctl within %d s; not attaching", TURN_TIMEOUT_S);
+			return CZ_EXIT_FAIL;
+		}
+	}
+	n = read(r->go_fd, &b, 1);
+	close(r->go_fd);
+	r->go_fd = -1;
+	if (n != 1) {
+		say("czctl gave up the switch; not attaching");
+		return CZ_EXIT_FAIL;
+	}
+	return serve_stats(r) ?: -1;
 }
 
 /* One attach: returns a loader exit code, or -1 to re-open and re-attach. */
@@ -662,6 +758,12 @@ static int run_once(struct run *r)
 	if (s->nr_sets && live_rules_write(&r->live, *skel->obj, err, sizeof(err))) {
 		say("%s", err);
 		goto out;
+	}
+	if (r->ready_fd >= 0) {
+		ret = await_turn(r);
+		if (ret >= 0)
+			goto out;
+		ret = CZ_EXIT_FAIL;
 	}
 	link = bpf_map__attach_struct_ops(ops);
 	if (!link) {
@@ -716,6 +818,23 @@ out:
 	return ret;
 }
 
+/* A pipe end czctl passed in the environment variable @name; -1. */
+static int env_fd(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	long fd;
+
+	if (!v)
+		return -1;
+	fd = strtol(v, &end, 10);
+	unsetenv(name);
+	if (*end || end == v || fd < 3 || fd > INT_MAX ||
+	    fcntl((int)fd, F_SETFD, FD_CLOEXEC))
+		return -1;
+	return (int)fd;
+}
+
 int cz_main(const struct cz_sched *s, int argc, char **argv)
 {
 	struct cz_opts opts = {
@@ -742,9 +861,8 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 	struct run r = {
 		.sched = s, .opts = &opts,
 		.live = { .lock = PTHREAD_MUTEX_INITIALIZER, .sched = s },
+		.ready_fd = -1, .go_fd = -1,
 	};
-	struct cz_ctl_server *srv = NULL;
-	struct json_object *meta = NULL;
 	char err[256];
 	int ncpus, ret;
 
@@ -788,16 +906,27 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 		say("this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT); run the scheduler in a Control Zone (scripts/run)");
 		return CZ_EXIT_FAIL;
 	}
-	if (strcmp(state, "disabled")) {
+	r.ready_fd = env_fd("CZ_READY_FD");
+	r.go_fd = env_fd("CZ_GO_FD");
+	/* Preloading needs both; a half is closed (czctl sees the end). */
+	if ((r.ready_fd < 0) != (r.go_fd < 0)) {
+		if (r.ready_fd >= 0)
+			close(r.ready_fd);
+		if (r.go_fd >= 0)
+			close(r.go_fd);
+		r.ready_fd = r.go_fd = -1;
+	}
+	if (strcmp(state, "disabled") && r.ready_fd < 0) {
 		char ops[128] = "?";
 
 		cz_read_line(SCX_SYSFS "/root/ops", ops, sizeof(ops));
 		say("sched_ext is %s with scheduler \"%s\"; stop it first", state, ops);
 		return CZ_EXIT_FAIL;
 	}
-	/* Before anything is loaded: another live server there is an error. */
-	if (opts.stats_socket &&
-	    cz_ctl_server_open(&srv, opts.stats_socket, err, sizeof(err))) {
+	/* Before anything is loaded: another live server there is an error.
+	 * Preloaded, the old scheduler's server is there until it stops. */
+	if (opts.stats_socket && r.ready_fd < 0 &&
+	    cz_ctl_server_open(&r.srv, opts.stats_socket, err, sizeof(err))) {
 		say("stats socket: %s", err);
 		return CZ_EXIT_FAIL;
 	}
@@ -822,32 +951,18 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 		say("out of memory");
 		goto out;
 	}
-	if (srv) {
-		struct cz_ctl_source src = {
-			.stats = live_stats, .ctx = &r.live,
-			.set = s->nr_knobs ? live_knob_set : NULL,
-			.rule = s->nr_sets ? live_rule : NULL,
-		};
-		const struct cz_stats_view v = {
-			.sched = s->name, .desc = s->stats, .nr_stats = s->nr_stats,
-			.knobs = s->knobs, .nr_knobs = s->nr_knobs,
-		};
-
-		/* The same descriptor tables as the stats line: one list. */
-		meta = cz_ctl_meta_resp(&v);
-		src.meta = meta;
-		if (!meta || cz_ctl_server_start(srv, &src)) {
-			say("stats socket: cannot start its thread");
-			goto out;
-		}
-		say("serving stats on %s", opts.stats_socket);
-	}
+	if (r.srv && serve_stats(&r))
+		goto out;
 	while ((ret = run_once(&r)) < 0)
 		memset(&r.exit, 0, sizeof(r.exit));
 out:
 	/* Stops the thread and removes the socket file. */
-	cz_ctl_server_close(srv);
-	json_object_put(meta);
+	cz_ctl_server_close(r.srv);
+	json_object_put(r.meta);
+	if (r.ready_fd >= 0)
+		close(r.ready_fd);
+	if (r.go_fd >= 0)
+		close(r.go_fd);
 	free(r.vals);
 	free(r.prev);
 	free(r.live.vals);

@@ -19,8 +19,16 @@
  * - Arguments are checked by the scheduler itself (its hidden
  *   --check-args) before anything is stopped: a switch with bad arguments
  *   leaves the running scheduler alone, same pid, and exits 2 like any
- *   usage error. Only failures that need the kernel (load, attach, an
- *   early exit) cost a stop and a restore.
+ *   usage error.
+ * - A switch preloads: the new loader starts while the old scheduler runs,
+ *   with two pipes (CZ_READY_FD, CZ_GO_FD: lib/cz_run.c). It says on one
+ *   that its BPF program loaded; only then is the old one stopped, and
+ *   once it is gone (socket and all) the other pipe tells the new one to
+ *   attach. Loading takes seconds under
+ *   emulation (most of a switch); this way the zone does not spend them on
+ *   the fair class, and a scheduler that fails to load leaves the running
+ *   one untouched. Only failures after that (attach, an early exit) cost a
+ *   stop and a restore.
  * - One exclusive flock on /run/controlzone/lock serialises start, stop
  *   and switch; it is taken before the run-state is read, so a second
  *   switch acts on what the first one left. The descriptor is close-on-exec
@@ -35,6 +43,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -505,9 +514,11 @@ static void print_log_tail(const struct cz_runstate *rs, off_t off)
 
 /*
  * Start @rs->binary with @rs->argv detached; fills pid, log, started and
- * *@off (where this start's output begins in the log). 0 or -1 (said).
+ * *@off (where this start's output begins in the log). @pipes, if not
+ * NULL, are the preload pipe ends it inherits: CZ_READY_FD, CZ_GO_FD.
+ * 0 or -1 (said).
  */
-static int spawn(struct cz_runstate *rs, off_t *off)
+static int spawn(struct cz_runstate *rs, off_t *off, const int *pipes)
 {
 	char **argv, when[64];
 	time_t t = time(NULL);
@@ -552,6 +563,16 @@ static int spawn(struct cz_runstate *rs, off_t *off)
 			dup2(devnull, 0);
 		dup2(logfd, 1);
 		dup2(logfd, 2);
+		if (pipes) {
+			char num[16];
+
+			snprintf(num, sizeof(num), "%d", pipes[0]);
+			fcntl(pipes[0], F_SETFD, 0);
+			setenv("CZ_READY_FD", num, 1);
+			snprintf(num, sizeof(num), "%d", pipes[1]);
+			fcntl(pipes[1], F_SETFD, 0);
+			setenv("CZ_GO_FD", num, 1);
+		}
 		execv(argv[0], argv);
 		dprintf(2, "czctl: cannot execute %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -637,16 +658,13 @@ static int stop_loader(const struct cz_runstate *rs, bool child)
  * it must then stay up that long. 0, or an exit code with the reason said
  * (and the loader gone, sched_ext disabled as far as we can make it).
  */
-static int launch(struct cz_runstate *rs, double grace)
+static int wait_up(struct cz_runstate *rs, off_t off, double grace)
 {
 	const char *ops = cz_sched_ops(rs->sched);
 	double deadline, up_at = 0;
 	char how[64], state[64], cur[128];
 	int status = 0;
-	off_t off;
 
-	if (spawn(rs, &off))
-		return EXIT_FAIL;
 	deadline = now_s() + START_TIMEOUT_S;
 	for (;;) {
 		if (!loader_alive(rs, true, &status))
@@ -683,6 +701,97 @@ static int launch(struct cz_runstate *rs, double grace)
 	print_log_tail(rs, off);
 	/* Its link is closed; the kernel disables it on its own. */
 	wait_disabled(KILL_TIMEOUT_S);
+	return WIFEXITED(status) && WEXITSTATUS(status) == EXIT_USAGE ?
+	       EXIT_USAGE : EXIT_FAIL;
+}
+
+static int launch(struct cz_runstate *rs, double grace)
+{
+	off_t off;
+
+	if (spawn(rs, &off, NULL))
+		return EXIT_FAIL;
+	return wait_up(rs, off, grace);
+}
+
+/* A preloaded loader that has not attached: nothing to undo but itself. */
+static int kill_unattached(const struct cz_runstate *rs)
+{
+	int status = 0;
+
+	kill(rs->pid, SIGKILL);
+	while (waitpid(rs->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+/*
+ * Start @rs while another scheduler runs and wait until it says its BPF
+ * program loaded; *@off as spawn's, *@go: the pipe end on which a byte
+ * makes it attach (closing it makes it exit). 0, or an exit code with the
+ * reason said and the new loader gone: what runs is untouched.
+ */
+static int preload(struct cz_runstate *rs, off_t *off, int *go)
+{
+	double deadline = now_s() + START_TIMEOUT_S;
+	int fds[2], gofds[2], status = 0;
+	ssize_t n = -1;
+	char how[64], b;
+
+	if (pipe2(fds, O_CLOEXEC)) {
+		say("pipe: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (pipe2(gofds, O_CLOEXEC)) {
+		say("pipe: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return EXIT_FAIL;
+	}
+	if (spawn(rs, off, (int[]){ fds[1], gofds[0] })) {
+		close(fds[0]);
+		close(fds[1]);
+		close(gofds[0]);
+		close(gofds[1]);
+		return EXIT_FAIL;
+	}
+	close(fds[1]);
+	close(gofds[0]);
+	*go = gofds[1];
+	while (now_s() < deadline) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		int r = poll(&pfd, 1, 100);
+
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0) {
+			n = read(fds[0], &b, 1);
+			break;
+		}
+	}
+	close(fds[0]);
+	if (n == 1) {
+		note("%s (pid %d) loaded: %.3f s after the command", rs->sched,
+		     rs->pid, now_s() - t0);
+		return 0;
+	}
+	close(*go);
+	*go = -1;
+	/* The pipe closed (n == 0): it is exiting; give it a moment. */
+	deadline = now_s() + (n == 0 ? KILL_TIMEOUT_S : 0);
+	while (loader_alive(rs, true, &status) && now_s() < deadline)
+		sleep_ms(POLL_MS);
+	if (loader_alive(rs, true, &status)) {
+		say("%s (pid %d) did not say it loaded within %d s; killed it. From %s:",
+		    rs->sched, rs->pid, START_TIMEOUT_S, rs->log);
+		kill_unattached(rs);
+		print_log_tail(rs, *off);
+		return EXIT_FAIL;
+	}
+	status_str(status, how, sizeof(how));
+	say("%s (pid %d) %s before it loaded. From %s:", rs->sched, rs->pid,
+	    how, rs->log);
+	print_log_tail(rs, *off);
 	return WIFEXITED(status) && WEXITSTATUS(status) == EXIT_USAGE ?
 	       EXIT_USAGE : EXIT_FAIL;
 }
@@ -886,7 +995,8 @@ int cmd_switch(int argc, char **argv)
 {
 	struct cz_runstate rs = { 0 }, prev = { 0 };
 	char args[1024];
-	int ret, err;
+	int ret, err, go = -1;
+	off_t off;
 
 	ret = begin_run(argc, argv, &rs);
 	if (ret)
@@ -904,14 +1014,29 @@ int cmd_switch(int argc, char **argv)
 			ret = record(&rs);
 		goto out;
 	}
+	err = preload(&rs, &off, &go);
+	if (err) {
+		say("switch to %s failed; %s (pid %d) left running", rs.sched,
+		    prev.sched, prev.pid);
+		ret = err;
+		goto out;
+	}
 	if (stop_loader(&prev, false)) {
+		close(go);
+		kill_unattached(&rs);
 		if (!cz_pid_runs(prev.pid, prev.binary))
 			cz_runstate_remove(CZ_RUN_DIR);
 		goto out;
 	}
 	cz_runstate_remove(CZ_RUN_DIR);
 
-	err = launch(&rs, GRACE_S);
+	/* The old one is gone: go. Should the new one be gone too (EPIPE,
+	 * not SIGPIPE), its exit is seen below. */
+	signal(SIGPIPE, SIG_IGN);
+	if (write(go, "1", 1) != 1)
+		note("telling %s to attach failed: %s", rs.sched, strerror(errno));
+	close(go);
+	err = wait_up(&rs, off, GRACE_S);
 	if (!err) {
 		note("switched from %s (pid %d) to %s (pid %d): %.3f s in all",
 		     prev.sched, prev.pid, rs.sched, rs.pid, now_s() - t0);
