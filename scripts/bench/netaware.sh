@@ -5,42 +5,51 @@
 # within one boot are what counts under TCG).
 #
 #   scripts/bench/netaware.sh [--kernel V] [--requests N] [--boost-us US]
-#                             [--smp SPEC]
+#                             [--smp SPEC] [--cpus LIST]
 #
 # redis-server runs in network namespace srv, redis-benchmark (one client,
 # one request at a time, so every request wakes the server through the
-# network) in namespace cli, joined by a veth pair; stress-ng --cpu NPROC
-# hogs run on every CPU meanwhile. Per scheduler it prints p50/p99/p99.9
+# network) in namespace cli, joined by a veth pair; stress-ng --cpu hogs,
+# one per CPU, run meanwhile. --cpus confines all of them to a CPU list of
+# the guest (taskset; default: every CPU). Per scheduler it prints p50/p99/p99.9
 # (ms) for GET and SET, and the hogs' throughput (bogo ops/s) as a share of
 # what they got under fair. --boost-us is passed to scx_netaware (default
 # 2000: under TCG kernel code runs ~10x slower than on hardware, and the
 # default 200 us runs out inside one request). --smp sets the zone's vCPUs:
 # with more vCPUs than host cores (the default zone has 4) the host
 # deschedules vCPUs for milliseconds, and that, not the guest's scheduler,
-# sets the p99 under TCG. A benchmark, not a test: it asserts nothing.
+# sets the p99 under TCG; --cpus 0-1 in the default zone keeps two vCPUs
+# busy on a 2-core host and so measures the guest's scheduler. A benchmark, not a test: it asserts nothing.
 
 if [ "${1:-}" != --guest ]; then
 	root=$(cd "$(dirname "$0")/../.." && pwd)
-	kernel='' requests=1000 boost=2000 smp=''
+	kernel='' requests=1000 boost=2000 smp='' cpus=all
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--kernel) kernel=$2; shift 2 ;;
 		--requests) requests=$2; shift 2 ;;
 		--boost-us) boost=$2; shift 2 ;;
 		--smp) smp=$2; shift 2 ;;
-		*) echo "usage: netaware.sh [--kernel V] [--requests N] [--boost-us US] [--smp SPEC]" >&2; exit 2 ;;
+		--cpus) cpus=$2; shift 2 ;;
+		*) echo "usage: netaware.sh [--kernel V] [--requests N] [--boost-us US] [--smp SPEC] [--cpus LIST]" >&2; exit 2 ;;
 		esac
 	done
 	exec "$root/scripts/vm-run" ${kernel:+--kernel "$kernel"} ${smp:+--smp "$smp"} \
 		--timeout 1800 -- \
-		sh /cz/bench/netaware.sh --guest "$requests" "$boost"
+		sh /cz/bench/netaware.sh --guest "$requests" "$boost" "$cpus"
 fi
 
 . /cz/tests/lib.sh
-requests=$2 boost=$3
+requests=$2 boost=$3 cpus=$4
+T=
+if [ "$cpus" != all ]; then
+	taskset -c "$cpus" true 2>/dev/null || { echo "--cpus $cpus: not a CPU list of this zone ($(nproc) CPUs)"; exit 2; }
+	T="taskset -c $cpus"
+fi
+NR_HOGS=$($T nproc)
 
 netns_pair || { echo "veth pair between two namespaces could not be set up"; exit 1; }
-$IP netns exec srv redis-server --port 6379 --save '' --appendonly no \
+$T $IP netns exec srv redis-server --port 6379 --save '' --appendonly no \
 	--protected-mode no --daemonize no > /tmp/redis.log 2>&1 &
 REDIS=$!
 # Up when it answers PING (redis-benchmark may hang on a refused connection).
@@ -63,7 +72,7 @@ pcts() {
 }
 
 bench() {	# bench TEST: one redis-benchmark run, its percentiles
-	$IP netns exec cli redis-benchmark -h $NS_SRV -p 6379 -c 1 -n "$requests" \
+	$T $IP netns exec cli redis-benchmark -h $NS_SRV -p 6379 -c 1 -n "$requests" \
 		-t "$1" > /tmp/rb.txt 2>&1
 	pcts /tmp/rb.txt
 }
@@ -71,7 +80,7 @@ bench() {	# bench TEST: one redis-benchmark run, its percentiles
 # row NAME: GET and SET under hogs; the hogs' bogo ops/s in $HOG_RATE, over
 # the same window (stress-ng reports its metrics when interrupted)
 row() {
-	stress-ng --cpu "$(nproc)" --metrics-brief > /tmp/hogs.txt 2>&1 &
+	$T stress-ng --cpu "$NR_HOGS" --metrics-brief > /tmp/hogs.txt 2>&1 &
 	hogs=$!
 	sleep 1
 	get=$(bench get)
@@ -87,10 +96,10 @@ row() {
 }
 
 # Warm-up: the first connection, ARP, page cache.
-$IP netns exec cli redis-benchmark -h $NS_SRV -p 6379 -c 1 -n 200 -t get \
+$T $IP netns exec cli redis-benchmark -h $NS_SRV -p 6379 -c 1 -n 200 -t get \
 	> /dev/null 2>&1 || { echo "redis-benchmark cannot reach redis-server"; cat /tmp/redis.log; exit 1; }
 
-echo "# kernel $(uname -r), $(nproc) CPUs; redis-benchmark -c 1 -n $requests over veth; stress-ng --cpu $(nproc) meanwhile; scx_netaware --boost-us $boost"
+echo "# kernel $(uname -r), $(nproc) CPUs, the benchmark on CPUs $cpus; redis-benchmark -c 1 -n $requests over veth; stress-ng --cpu $NR_HOGS meanwhile; scx_netaware --boost-us $boost"
 printf '%-14s %7s %7s %7s  %7s %7s %7s  %6s %5s\n' "" GET GET GET SET SET SET hogs hogs
 printf '%-14s %7s %7s %7s  %7s %7s %7s  %6s %5s\n' sched p50_ms p99_ms p99.9_ms \
 	p50_ms p99_ms p99.9_ms ops/s share

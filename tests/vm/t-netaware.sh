@@ -2,27 +2,32 @@
 # scx_netaware test, run inside a Control Zone VM.
 #
 # Set-up: namespaces srv and cli joined by a veth pair, a cz-rr server in
-# srv, its client in cli, stress-ng --cpu hogs on every CPU.
+# srv, its client in cli, two stress-ng --cpu hogs, all on CPUs 0-1.
 # Asserts: bad input exits 2 with one line and attaches nothing; timer-woken
 # tasks and the hogs are not classified net-woken, the server's and
-# client's wakeups are; median request latency under scx_netaware is lower
-# than under the default fair scheduler in the same boot, and its p99 no
-# more than 1.25x fair's (the issue asks for lower: it was in 5 of 7 runs,
-# equal in one, so only 1.25x is asserted until it holds); boosted
-# tasks preempt hogs; a server that spins after each request loses its
-# boost: its boosts are revoked, and boosted time per wakeup is a small
-# part of the 50 ms it runs (a tight bound is not measurable under TCG,
-# whose vCPUs the host deschedules for milliseconds); a task added to set "net" at run time (czctl add) is
+# client's wakeups are; nearly every net-woken wakeup gets a CPU at once
+# (handed the RX CPU or preempting a hog); p90 request latency under
+# scx_netaware is lower than under the default fair scheduler in the same
+# boot, and its p99 at most half of fair's (the medians are alike: the
+# service time under TCG, ~1 ms); a server that spins after each request
+# loses its boost: its boosts are revoked, and boosted time per
+# wakeup is a small part of the 50 ms it runs (a tight bound is not
+# measurable under TCG, whose vCPUs the host deschedules for
+# milliseconds); a task added to set "net" at run time (czctl add) is
 # net-woken whatever wakes it.
+#
+# Why two CPUs of four: the host has two cores. With hogs on all four
+# vCPUs the host time-shares them, and its descheduling (milliseconds at a
+# time) set both schedulers' p99 (fair vs scx_netaware, 6.16: 13.7 vs 10.2
+# ms); confined to two vCPUs the test measures the guest's scheduler (1.8
+# vs 8.1 ms).
 . /cz/tests/lib.sh
 
 SOCK=/var/run/scx/root/stats
-# Requests per latency run: fair takes ~12 ms a request under the hogs,
-# scx_netaware ~1 ms, so its run is longer in requests and still shorter in
-# time; the longer it is, the less one burst of host load (TCG vCPUs
-# descheduled by the host for up to hundreds of ms) decides its p99.
-COUNT_FAIR=400
-COUNT_NA=1000
+CPUS=0-1		# the experiment's CPUs (see above)
+NR_HOGS=2
+T="taskset -c $CPUS"
+COUNT=1000		# requests per latency run
 GAP_US=2000		# client sleep between requests
 SPIN_US=50000		# CPU the spinning server burns per request
 SPIN_BOOST_US=1000	# boost_us while it runs
@@ -43,17 +48,17 @@ if ! netns_pair; then
 	summary
 	exit 1
 fi
-$IP netns exec srv cz-rr server 5000 &
+$T $IP netns exec srv cz-rr server 5000 &
 SRV=$!
-$IP netns exec srv cz-rr server 5001 --spin-us $SPIN_US &
+$T $IP netns exec srv cz-rr server 5001 --spin-us $SPIN_US &
 SPIN=$!
 
-# rr OUT COUNT: a latency run from cli to the server; p99 in $P99
+# rr OUT COUNT: a latency run from cli to the server; p99, p90 in $P99, $P90
 rr() {
-	$IP netns exec cli cz-rr client $NS_SRV 5000 --count "$2" \
+	$T $IP netns exec cli cz-rr client $NS_SRV 5000 --count "$2" \
 		--gap-us $GAP_US > "$1" 2>&1
 	P99=$(sed -n 's/.* p99_us \([0-9]*\) .*/\1/p' "$1")
-	P50=$(sed -n 's/.* p50_us \([0-9]*\) .*/\1/p' "$1")
+	P90=$(sed -n 's/.* p90_us \([0-9]*\) .*/\1/p' "$1")
 }
 
 # na_stat KEY: KEY's total since attach, from the stats socket
@@ -62,12 +67,12 @@ na_stat() {
 }
 
 rr /tmp/warm.txt 100	# first connection, ARP, page cache: not measured
-stress-ng --cpu "$(nproc)" -q &
+$T stress-ng --cpu $NR_HOGS -q &
 HOGS=$!
 sleep 1
 
-rr /tmp/fair.txt $COUNT_FAIR
-fair=$P99 fair50=$P50
+rr /tmp/fair.txt $COUNT
+fair=$P99 fair90=$P90
 echo "fair:     $(cat /tmp/fair.txt)"
 
 if ! sched_start /tmp/na.log scx_netaware --json --boost-us $BOOST_US; then
@@ -83,33 +88,39 @@ else
 	check "timer-woken tasks and hogs: $((n1 - n0)) of $((w1 - w0)) wakeups net-woken (<= 2%)" \
 		[ $((w1 - w0)) -ge 100 -a $(((n1 - n0) * 50)) -le $((w1 - w0)) ]
 
-	rr /tmp/na.txt $COUNT_NA
-	na=$P99 na50=$P50
+	rr /tmp/na.txt $COUNT
+	na=$P99 na90=$P90
 	echo "netaware: $(cat /tmp/na.txt)"
 	n2=$(na_stat net_woken) b2=$(na_stat boosted) p2=$(na_stat preempt)
-	check "request/response: $((n2 - n1)) net-woken wakeups for $COUNT_NA requests (>= $COUNT_NA)" \
-		[ $((n2 - n1)) -ge $COUNT_NA ]
-	check "net-woken wakeups were boosted ($((b2)) boosts)" [ "$b2" -ge $COUNT_NA ]
-	check "boosted tasks preempted hogs ($p2 preemptions)" [ "$p2" -gt 0 ]
-	check "median request latency under hogs: netaware ${na50} us < fair ${fair50} us" \
-		[ "${na50:-0}" -gt 0 -a "${fair50:-0}" -gt 0 -a "${na50:-0}" -lt "${fair50:-0}" ]
-	check "p99 request latency under hogs: netaware ${na} us <= 1.25 x fair ${fair} us" \
-		[ "${na:-0}" -gt 0 -a "${fair:-0}" -gt 0 -a $((na * 4)) -le $((fair * 5)) ]
+	x2=$(na_stat rx_local)
+	check "request/response: $((n2 - n1)) net-woken wakeups for $COUNT requests (>= $COUNT)" \
+		[ $((n2 - n1)) -ge $COUNT ]
+	check "net-woken wakeups were boosted ($((b2)) boosts)" [ "$b2" -ge $COUNT ]
+	check "net-woken wakeups got a CPU at once: $x2 on the RX CPU + $p2 preempting a hog >= 90% of $n2" \
+		[ $(((x2 + p2) * 10)) -ge $((n2 * 9)) ]
+	check "p90 request latency under hogs: netaware ${na90} us < fair ${fair90} us" \
+		[ "${na90:-0}" -gt 0 -a "${fair90:-0}" -gt 0 -a "${na90:-0}" -lt "${fair90:-0}" ]
+	check "p99 request latency under hogs: netaware ${na} us <= 0.5 x fair ${fair} us" \
+		[ "${na:-0}" -gt 0 -a "${fair:-0}" -gt 0 -a $((na * 2)) -le "${fair:-0}" ]
 
 	# A task that receives packets, then spins 50 ms: the boost is bounded.
 	czctl set boost_us=$SPIN_BOOST_US > /dev/null
 	r0=$(na_stat boost_revoked) u0=$(na_stat boost_run_us) c0=$(na_stat boosted)
 	l0=$(na_stat boost_late)
-	$IP netns exec cli cz-rr client $NS_SRV 5001 --count 20 --gap-us $GAP_US \
+	$T $IP netns exec cli cz-rr client $NS_SRV 5001 --count 20 --gap-us $GAP_US \
 		> /tmp/spin.txt 2>&1
 	r1=$(na_stat boost_revoked) u1=$(na_stat boost_run_us) c1=$(na_stat boosted)
 	l1=$(na_stat boost_late)
 	echo "spinning server: $(cat /tmp/spin.txt)"
 	echo "  boosts $((c1 - c0)), revoked $((r1 - r0)), late $((l1 - l0)), boosted $((u1 - u0)) us ($(((u1 - u0) / (c1 - c0 + 1))) us a boost), longest ever $(na_stat boost_max_us) us"
-	# One per request, give or take the one whose spin a stats read or the
-	# client's own wakeup cut short (19 of 20 seen once): 3 of 4 at least.
-	check "spinning server: its boosts are revoked ($((r1 - r0)) >= 15 of 20 requests)" \
-		[ $((r1 - r0)) -ge 15 ]
+	# Boosts: the client's, one at connect and one per reply (it sleeps
+	# while the server spins); the server's short runs after accept and at
+	# the end of the connection; the server's spins, each of which must be revoked (a
+	# request that finds the server still runnable, between its reply and
+	# its next receive, wakes nothing and brings no boost).
+	spins=$((c1 - c0 - 21 - 2))
+	check "spinning server: its boosted spins are revoked ($((r1 - r0)) >= $spins, of 20 requests; at least 10)" \
+		[ $spins -ge 10 -a $((r1 - r0)) -ge $spins ]
 	# Measured in wall time, which includes the host descheduling the TCG
 	# vCPU (commonly ms, at times up to a second); without the bound every
 	# boost would last the whole 50 ms.
