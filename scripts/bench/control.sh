@@ -8,7 +8,9 @@
 # Measures:
 #   switch   `czctl switch` from the command to the new scheduler enabled
 #            (czctl -v's own timing), N times, alternating arguments, on an
-#            idle zone and under stress-ng --cpu 4
+#            idle zone and under stress-ng --cpu 4; and of that, the time
+#            on the fair class, from the old scheduler's stop to the new
+#            one's enable (the new one loads before the old one stops)
 #   rtt      with stress-ng --cpu 4 and a hackbench loop running: stats
 #            request round trips on one connection, 20 ms apart
 #            (cz-ctl-rtt, the client code czctl uses): p50, p99, max
@@ -42,20 +44,32 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] :
 
 hack() { hackbench -g 4 -l "$loops" 2>/dev/null | sed -n 's/^Time: //p'; }
 
+# spread LABEL FILE: median, min, max of FILE's numbers
+spread() {
+	printf '%-34s median %s min %s max %s (%s of %s)\n' "$1" \
+		"$(median < "$2")" "$(sort -n "$2" | head -n1)" \
+		"$(sort -n "$2" | tail -n1)" "$(wc -l < "$2")" "$switches"
+}
+
 # switch_times LABEL: $switches switches, alternating scx_central's slice
 switch_times() {
 	: > /tmp/sw.times
+	: > /tmp/sw.fair
 	i=0
 	while [ $i -lt "$switches" ]; do
 		i=$((i + 1))
 		czctl switch -v scx_central -- --slice-us $((10000 + i % 2 * 10000)) > /tmp/sw.out 2>&1
-		t=$(sed -n 's/.*: \([0-9.]*\) s after the command$/\1/p' /tmp/sw.out)
-		[ -n "$t" ] && echo "$t" >> /tmp/sw.times ||
+		t=$(sed -n 's/.*enabled (.*): \([0-9.]*\) s after the command$/\1/p' /tmp/sw.out)
+		off=$(sed -n 's/^czctl: \[ *\([0-9.]*\) s\] scx_central stopped; sched_ext disabled$/\1/p' /tmp/sw.out)
+		if [ -n "$t" ] && [ -n "$off" ]; then
+			echo "$t" >> /tmp/sw.times
+			awk -v a="$off" -v b="$t" 'BEGIN { printf "%.3f\n", b - a }' >> /tmp/sw.fair
+		else
 			echo "switch $i failed: $(grep -v '^czctl: \[' /tmp/sw.out | head -n1)"
+		fi
 	done
-	printf '%-34s median %s min %s max %s (%s of %s)\n' "switch_s $1" \
-		"$(median < /tmp/sw.times)" "$(sort -n /tmp/sw.times | head -n1)" \
-		"$(sort -n /tmp/sw.times | tail -n1)" "$(wc -l < /tmp/sw.times)" "$switches"
+	spread "switch_s $1" /tmp/sw.times
+	spread "  of which on the fair class" /tmp/sw.fair
 }
 
 echo "# kernel $(uname -r), $(nproc) CPUs"
