@@ -12,12 +12,12 @@
  * are named cz-hog and die with the parent (PR_SET_PDEATHSIG), so killing
  * cz-spawn ends them all. Exit 2: bad usage; 1: fork failed.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+#include "cz.h"
 
 enum {
 	MAX_COUNT	= 10000,
@@ -26,16 +26,14 @@ enum {
 
 static long number(const char *s, long max, const char *what)
 {
-	char *end;
-	long v;
+	char err[128];
+	double v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > max) {
-		fprintf(stderr, "cz-spawn: %s must be 0..%ld, not '%s'\n", what, max, s);
+	if (cz_parse_num(s, 0, max, true, &v, err, sizeof(err))) {
+		fprintf(stderr, "cz-spawn: %s: %s\n", what, err);
 		exit(2);
 	}
-	return v;
+	return (long)v;
 }
 
 static void hog(void)

@@ -715,14 +715,18 @@ static int launch(struct cz_runstate *rs, double grace)
 }
 
 /* A preloaded loader that has not attached: nothing to undo but itself. */
-static int kill_unattached(const struct cz_runstate *rs)
+static void kill_unattached(const struct cz_runstate *rs)
 {
-	int status = 0;
-
 	kill(rs->pid, SIGKILL);
-	while (waitpid(rs->pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(rs->pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	return status;
+}
+
+static void close_fds(int *fds, int n)
+{
+	while (n--)
+		if (fds[n] >= 0)
+			close(fds[n]);
 }
 
 /*
@@ -734,30 +738,22 @@ static int kill_unattached(const struct cz_runstate *rs)
 static int preload(struct cz_runstate *rs, off_t *off, int *go)
 {
 	double deadline = now_s() + START_TIMEOUT_S;
-	int fds[2], gofds[2], status = 0;
+	/* The ready pipe's read and write ends, then the go pipe's. */
+	int fds[4] = { -1, -1, -1, -1 }, status = 0;
 	ssize_t n = -1;
 	char how[64], b;
 
-	if (pipe2(fds, O_CLOEXEC)) {
+	if (pipe2(fds, O_CLOEXEC) || pipe2(fds + 2, O_CLOEXEC)) {
 		say("pipe: %s", strerror(errno));
+		close_fds(fds, 4);
 		return EXIT_FAIL;
 	}
-	if (pipe2(gofds, O_CLOEXEC)) {
-		say("pipe: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
+	if (spawn(rs, off, (int[]){ fds[1], fds[2] })) {
+		close_fds(fds, 4);
 		return EXIT_FAIL;
 	}
-	if (spawn(rs, off, (int[]){ fds[1], gofds[0] })) {
-		close(fds[0]);
-		close(fds[1]);
-		close(gofds[0]);
-		close(gofds[1]);
-		return EXIT_FAIL;
-	}
-	close(fds[1]);
-	close(gofds[0]);
-	*go = gofds[1];
+	close_fds(fds + 1, 2);
+	*go = fds[3];
 	while (now_s() < deadline) {
 		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
 		int r = poll(&pfd, 1, 100);

@@ -39,9 +39,6 @@ fi
 switches=$2 requests=$3 loops=$4
 SOCK=/var/run/scx/root/stats
 
-# median of the numbers on stdin
-median() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "?" }'; }
-
 hack() { hackbench -g 4 -l "$loops" 2>/dev/null | sed -n 's/^Time: //p'; }
 
 # spread LABEL FILE: median, min, max of FILE's numbers
@@ -59,11 +56,10 @@ switch_times() {
 	while [ $i -lt "$switches" ]; do
 		i=$((i + 1))
 		czctl switch -v scx_central -- --slice-us $((10000 + i % 2 * 10000)) > /tmp/sw.out 2>&1
-		t=$(sed -n 's/.*enabled (.*): \([0-9.]*\) s after the command$/\1/p' /tmp/sw.out)
-		off=$(sed -n 's/^czctl: \[ *\([0-9.]*\) s\] scx_central stopped; sched_ext disabled$/\1/p' /tmp/sw.out)
-		if [ -n "$t" ] && [ -n "$off" ]; then
-			echo "$t" >> /tmp/sw.times
-			awk -v a="$off" -v b="$t" 'BEGIN { printf "%.3f\n", b - a }' >> /tmp/sw.fair
+		switch_timing /tmp/sw.out
+		if [ -n "$SW_FAIR" ]; then
+			echo "$SW_UP" >> /tmp/sw.times
+			echo "$SW_FAIR" >> /tmp/sw.fair
 		else
 			echo "switch $i failed: $(grep -v '^czctl: \[' /tmp/sw.out | head -n1)"
 		fi

@@ -109,6 +109,18 @@ near() {
 le() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x <= y) }'; }
 gt() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x > y) }'; }
 
+# median: of the numbers on stdin, one a line; "?" if there are none.
+median() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "?" }'; }
+
+# switch_timing FILE: from `czctl switch -v`'s lines in FILE, SW_UP (s from
+# the command to the new scheduler enabled) and SW_FAIR (s of that on the
+# fair class: from the old scheduler's stop); empty if a line is missing.
+switch_timing() {
+	SW_UP=$(sed -n 's/.*enabled (ops "[^"]*", pid [0-9]*): \([0-9.]*\) s after the command$/\1/p' "$1")
+	SW_FAIR=$(sed -n 's/^czctl: \[ *\([0-9.]*\) s\] [^ ]* stopped; sched_ext disabled$/\1/p' "$1" |
+		awk -v up="$SW_UP" 'up != "" { printf "%.3f\n", up - $1 }')
+}
+
 # wait_line FILE TEXT PID: until TEXT appears in FILE; fails if PID exits
 # first or after 120 s (loading under TCG next to hogs can take a while).
 wait_line() {

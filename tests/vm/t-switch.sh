@@ -114,11 +114,9 @@ while [ $i -le 20 ]; do
 		want='"args":[]'
 	fi
 	p=$(rs_pid)
-	t=$(sed -n 's/.*enabled (ops "central", pid [0-9]*): \([0-9.]*\) s after the command/\1/p' /tmp/sw.out)
-	times="$times ${t:-?}"
-	# On the fair class: from the old one's stop to the new one's enable.
-	off=$(sed -n 's/^czctl: \[ *\([0-9.]*\) s\] scx_central stopped; sched_ext disabled$/\1/p' /tmp/sw.out)
-	gaps="$gaps $(awk -v a="$off" -v b="$t" 'BEGIN { if (a == "" || b == "") print "?"; else printf "%.3f", b - a }')"
+	switch_timing /tmp/sw.out
+	times="$times ${SW_UP:-?}"
+	gaps="$gaps ${SW_FAIR:-?}"
 	if [ $rc -ne 0 ] || ! enabled_central || [ "$(rs_args)" != "$want" ] ||
 	   ! alive "$p" || [ "$p" = "$prev" ] || alive "$prev"; then
 		bad "switch $i: rc $rc, $(scx_state)/$(scx_ops), $(rs_args), pid $prev -> $p"
@@ -134,7 +132,7 @@ echo "$times" | tr ' ' '\n' | grep -v '^$' | sort -n |
 check "20 switches under stress-ng --cpu 4: each exit 0, enabled, ops central, args recorded, a new loader ($errs bad)" \
 	[ $errs -eq 0 ]
 echo "on the fair class during each switch (s):$gaps"
-gap_med=$(echo "$gaps" | tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+gap_med=$(echo "$gaps" | tr ' ' '\n' | grep -v '^$' | median)
 check "the new scheduler is loaded before the old one stops: median time on the fair class $gap_med s <= 1 s" \
 	le "$gap_med" 1
 check "one loader after the switches ($(loaders))" [ "$(loaders)" -eq 1 ]
