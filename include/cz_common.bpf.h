@@ -187,6 +187,37 @@ static __always_inline void cz_record_exit(struct scx_exit_info *ei)
 
 /* ---- small helpers ---- */
 
+/*
+ * Create @p's entry in the task-storage map @map (zeroed), for
+ * ops.init_task. A NULL there fails the task's fork or, while the
+ * scheduler is being enabled, the whole scheduler, so a transient failure
+ * must not reach it. Creation can fail with memory to spare: a task whose
+ * storage is being emptied on another CPU (say, the previous scheduler's
+ * map being freed in the background right after a switch) refuses a new
+ * entry until the unlink is done (bpf_local_storage_update()'s
+ * -EAGAIN "a parallel del is happening"), and on 6.16 a non-sleepable
+ * caller gets memory from a per-CPU cache that refills asynchronously.
+ * Declare ops.init_task with BPF_STRUCT_OPS_SLEEPABLE so the allocation
+ * may fall back to the page allocator, and retry a bounded number of
+ * times.
+ */
+enum { CZ_TASK_CTX_TRIES = 64 };
+
+static __always_inline void *cz_task_ctx_create(void *map,
+						struct task_struct *p)
+{
+	void *ctx = NULL;
+	int i;
+
+	bpf_for(i, 0, CZ_TASK_CTX_TRIES) {
+		ctx = bpf_task_storage_get(map, p, 0,
+					   BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (ctx)
+			break;
+	}
+	return ctx;
+}
+
 /* vtime comparison that survives u64 wrap-around. */
 static inline bool cz_vtime_before(u64 a, u64 b)
 {

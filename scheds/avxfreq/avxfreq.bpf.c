@@ -429,11 +429,10 @@ void BPF_STRUCT_OPS(avxfreq_enable, struct task_struct *p)
 	p->scx.dsq_vtime = vtime_now;
 }
 
-s32 BPF_STRUCT_OPS(avxfreq_init_task, struct task_struct *p,
-		   struct scx_init_task_args *args)
+s32 BPF_STRUCT_OPS_SLEEPABLE(avxfreq_init_task, struct task_struct *p,
+			     struct scx_init_task_args *args)
 {
-	if (!bpf_task_storage_get(&task_ctxs, p, 0,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE))
+	if (!cz_task_ctx_create(&task_ctxs, p))
 		return -ENOMEM;
 	return 0;
 }

@@ -762,12 +762,12 @@ void BPF_STRUCT_OPS(mutex_enable, struct task_struct *p)
 	p->scx.dsq_vtime = vtime_now[CLS_BE];
 }
 
-s32 BPF_STRUCT_OPS(mutex_init_task, struct task_struct *p,
-		   struct scx_init_task_args *args)
+s32 BPF_STRUCT_OPS_SLEEPABLE(mutex_init_task, struct task_struct *p,
+			     struct scx_init_task_args *args)
 {
 	struct task_ctx *t;
 
-	t = bpf_task_storage_get(&task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	t = cz_task_ctx_create(&task_ctxs, p);
 	if (!t)
 		return -ENOMEM;
 	t->cls = CLS_BE;

@@ -615,13 +615,12 @@ void BPF_STRUCT_OPS(netaware_enable, struct task_struct *p)
 	p->scx.dsq_vtime = vtime_now;
 }
 
-s32 BPF_STRUCT_OPS(netaware_init_task, struct task_struct *p,
-		   struct scx_init_task_args *args)
+s32 BPF_STRUCT_OPS_SLEEPABLE(netaware_init_task, struct task_struct *p,
+			     struct scx_init_task_args *args)
 {
 	struct task_ctx *tctx;
 
-	tctx = bpf_task_storage_get(&task_ctxs, p, 0,
-				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	tctx = cz_task_ctx_create(&task_ctxs, p);
 	if (!tctx)
 		return -ENOMEM;
 	tctx->tokens = BOOST_BURST * boost_ns();
