@@ -194,12 +194,14 @@ static __always_inline void cz_record_exit(struct scx_exit_info *ei)
  * must not reach it. Creation can fail with memory to spare: a task whose
  * storage is being emptied on another CPU (say, the previous scheduler's
  * map being freed in the background right after a switch) refuses a new
- * entry until the unlink is done (bpf_local_storage_update()'s
- * -EAGAIN "a parallel del is happening"), and on 6.16 a non-sleepable
- * caller gets memory from a per-CPU cache that refills asynchronously.
- * Declare ops.init_task with BPF_STRUCT_OPS_SLEEPABLE so the allocation
- * may fall back to the page allocator, and retry a bounded number of
- * times.
+ * entry until the unlink is done (bpf_local_storage_update()'s -EAGAIN,
+ * "a parallel del is happening"), and on 6.16 the allocation comes from a
+ * per-CPU cache that refills asynchronously. So retry a bounded number of
+ * times. ops.init_task stays non-sleepable although the kernel allows a
+ * sleepable one: the enable path calls it with forks locked out, where a
+ * GFP_KERNEL allocation may wait for work that needs a new kworker. A
+ * sleepable version hung a 6.16 zone once (khugepaged and sched_ext_helper
+ * blocked for minutes behind the enabling loader).
  */
 enum { CZ_TASK_CTX_TRIES = 64 };
 

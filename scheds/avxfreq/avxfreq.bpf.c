@@ -429,8 +429,8 @@ void BPF_STRUCT_OPS(avxfreq_enable, struct task_struct *p)
 	p->scx.dsq_vtime = vtime_now;
 }
 
-s32 BPF_STRUCT_OPS_SLEEPABLE(avxfreq_init_task, struct task_struct *p,
-			     struct scx_init_task_args *args)
+s32 BPF_STRUCT_OPS(avxfreq_init_task, struct task_struct *p,
+		   struct scx_init_task_args *args)
 {
 	if (!cz_task_ctx_create(&task_ctxs, p))
 		return -ENOMEM;

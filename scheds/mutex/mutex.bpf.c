@@ -762,8 +762,8 @@ void BPF_STRUCT_OPS(mutex_enable, struct task_struct *p)
 	p->scx.dsq_vtime = vtime_now[CLS_BE];
 }
 
-s32 BPF_STRUCT_OPS_SLEEPABLE(mutex_init_task, struct task_struct *p,
-			     struct scx_init_task_args *args)
+s32 BPF_STRUCT_OPS(mutex_init_task, struct task_struct *p,
+		   struct scx_init_task_args *args)
 {
 	struct task_ctx *t;
 

@@ -615,8 +615,8 @@ void BPF_STRUCT_OPS(netaware_enable, struct task_struct *p)
 	p->scx.dsq_vtime = vtime_now;
 }
 
-s32 BPF_STRUCT_OPS_SLEEPABLE(netaware_init_task, struct task_struct *p,
-			     struct scx_init_task_args *args)
+s32 BPF_STRUCT_OPS(netaware_init_task, struct task_struct *p,
+		   struct scx_init_task_args *args)
 {
 	struct task_ctx *tctx;
 
