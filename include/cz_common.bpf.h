@@ -201,7 +201,8 @@ static __always_inline void cz_record_exit(struct scx_exit_info *ei)
  * sleepable one: the enable path calls it with forks locked out, where a
  * GFP_KERNEL allocation may wait for work that needs a new kworker. A
  * sleepable version hung a 6.16 zone once (khugepaged and sched_ext_helper
- * blocked for minutes behind the enabling loader).
+ * blocked for minutes behind the enabling loader); four reruns did not,
+ * so that is a suspicion, not a proof, but not a risk worth taking.
  */
 enum { CZ_TASK_CTX_TRIES = 64 };
 
