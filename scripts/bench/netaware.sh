@@ -128,6 +128,7 @@ if redis_policy -f -p 50; then
 	redis_policy -o -p 0
 else
 	echo "fair, FIFO: chrt could not make redis-server SCHED_FIFO"
+	redis_policy -o -p 0	# the threads it did change
 fi
 for s in "scx_netaware --boost-us $boost" scx_central; do
 	# shellcheck disable=SC2086 # the scheduler and its options
