@@ -63,6 +63,12 @@ struct cz_sched {
 	 * called again after a kernel-requested restart. NULL on failure.
 	 */
 	struct bpf_object_skeleton	*(*open)(const struct cz_opts *opts);
+	/*
+	 * Called once the object is loaded, before anything attaches (NULL:
+	 * nothing to do): for what needs the maps to exist, e.g. perf event
+	 * fds. 0, or -1 after saying why; the run then fails.
+	 */
+	int				(*loaded)(void);
 	void				(*destroy)(void);
 	const struct cz_stat_desc	*stats;
 	unsigned int			nr_stats;

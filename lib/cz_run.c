@@ -751,6 +751,8 @@ static int run_once(struct run *r)
 		    o->verbose ? "" : " (run with -v for the verifier log)");
 		goto out;
 	}
+	if (s->loaded && s->loaded())
+		goto out;
 	if (live_knobs_write(&r->live, knobs)) {
 		say("writing the tunables failed: %s", strerror(errno));
 		goto out;

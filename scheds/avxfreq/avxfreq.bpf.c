@@ -25,8 +25,20 @@
  *   AVX tasks pay in full: the slowdown is their own doing.
  * - Frequencies per level and the hold time come from a model (loader:
  *   --model FILE, default the issue's figures), as Q16 ratios in rodata.
+ *   Where the loader opened clock counters (APERF/MPERF or cycles/
+ *   ref-cycles on every CPU), the ratios are measured instead: at each
+ *   context switch the period just ended ran at core/reference clock
+ *   ticks; periods of AVX tasks feed a running average of their level's
+ *   frequency, periods of scalar tasks nobody slowed one of the scalar
+ *   frequency, and a level's ratio is the quotient of the two once both
+ *   have MIN_SAMPLES periods (the model until then).
  *
  * Detection of wide-vector tasks, best first
+ * - Instruction counters (Intel CPUs whose FP_ARITH_INST_RETIRED the
+ *   loader knows): a period that retired at least one 256-bit (512-bit)
+ *   FP instruction per AVXF_WIDE_CYCLES core cycles makes its task AVX2
+ *   (AVX-512) for its next run. Integer vector code is not counted.
+ *   With these counters the XSAVE state is not looked at.
  * - The task's saved XSAVE state: at each run, the header's xfeatures of
  *   the state saved at its last switch-out. AVX-512 if any of the opmask,
  *   ZMM_Hi256 or Hi16_ZMM components is in use; AVX2 if the YMM component
@@ -45,6 +57,15 @@
  *   task_struct (both test kernels, 6.16 and 7.3, do), older ones embed it
  *   as thread.fpu; both are found by CO-RE, and fpu->fpstate points to the
  *   buffer in both.
+ *
+ * Counters are read from a tp_btf sched_switch program: struct_ops
+ * programs may call bpf_perf_event_read_value() only since 6.15 (it moved
+ * into the base helpers then), tracing programs on every kernel with
+ * sched_ext. The switch comes after ops.stopping, so what a period
+ * measured applies from the task's next run on. The counter path is written from Intel's and the kernel's
+ * documentation; the emulated CPUs of our test zones have no PMU, so only
+ * its plumbing is tested there (loader --counters software: both clocks
+ * are the CPU's software clock, every measured ratio must come out 1.0).
  *
  * Limits: the classification lags one run (it reads the state saved when
  * the task last stopped). The license of a core is modelled, not measured:
@@ -75,15 +96,40 @@ enum {
 	 */
 	YMM_HI_BYTES		= 16 * 16,
 	YMM_CHUNK_WORDS		= 8,	/* read 64 bytes at a time */
+	/* Measured frequencies: periods per level before they are used. */
+	MIN_SAMPLES		= 16,
+	/* Shorter periods (in reference ticks) are not frequency samples. */
+	MIN_SAMPLE_REF		= 100000,
 };
 
 /* Set by the loader. */
 const volatile s32 sibling_of[CZ_MAX_CPUS];	/* NO_SIBLING: none */
 const volatile u32 ratio_q16[NR_LIC_LEVELS];	/* f_level / f_nominal */
 const volatile u64 hold_ns;
+const volatile u32 ctr_mask;	/* CTRS_* sets open on every CPU */
+
+/* The loader's perf events: CTR k of CPU c at k * CZ_MAX_CPUS + c. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, sizeof(u32));
+	__uint(max_entries, NR_CTRS * CZ_MAX_CPUS);
+} counters SEC(".maps");
 
 static u64 vtime_now;
 static s64 nr_avx2, nr_avx512;	/* tasks classified, by level */
+
+/*
+ * Measured core/reference clock ratio of each level's periods (Q16),
+ * and how many periods went in. Updated from every CPU without a lock:
+ * a lost update only loses one sample.
+ */
+static u32 freq_q16[NR_LIC_LEVELS];
+static u32 freq_samples[NR_LIC_LEVELS];
+
+struct ctr_last {
+	u64	count, enabled, running;
+};
 
 struct cpu_ctx {
 	u64	started_at;	/* the current task's start; 0: none */
@@ -91,6 +137,9 @@ struct cpu_ctx {
 	u32	cur_level;	/* its level */
 	u32	held_level;	/* license held after wide code stopped here */
 	u64	held_until;
+	/* Counter readings at the last context switch; ctr_valid: they are. */
+	struct ctr_last	ctr[NR_CTRS];
+	bool	ctr_valid;
 };
 
 static struct cpu_ctx cpu_ctxs[CZ_MAX_CPUS];
@@ -98,6 +147,8 @@ static struct cpu_ctx cpu_ctxs[CZ_MAX_CPUS];
 struct task_ctx {
 	u64	charged_sum;	/* se.sum_exec_runtime when last charged */
 	u32	level;		/* enum avxfreq_level at its last run */
+	u32	ctr_level;	/* ... its last period's instruction counts show */
+	bool	slowed;		/* someone else's AVX code slowed this run */
 };
 
 struct {
@@ -204,10 +255,17 @@ static void class_add(u32 level, s64 delta)
  */
 static void classify(struct task_struct *p, struct task_ctx *tctx)
 {
-	u32 level = xsave_level(p), hint = LIC_NONE, sets;
+	u32 level, hint = LIC_NONE, sets;
 
-	if (level != LIC_NONE)
-		cz_stat_inc(ST_BY_XSAVE);
+	if ((ctr_mask & CTRS_WIDE) == CTRS_WIDE) {
+		level = tctx->ctr_level;
+		if (level != LIC_NONE)
+			cz_stat_inc(ST_BY_COUNTER);
+	} else {
+		level = xsave_level(p);
+		if (level != LIC_NONE)
+			cz_stat_inc(ST_BY_XSAVE);
+	}
 	sets = cz_ts_match(p);
 	if (sets & AVXF_SET_AVX512)
 		hint = LIC_AVX512;
@@ -274,6 +332,7 @@ void BPF_STRUCT_OPS(avxfreq_running, struct task_struct *p)
 	if (!tctx)
 		return;
 	tctx->charged_sum = p->se.sum_exec_runtime;
+	tctx->slowed = false;
 	classify(p, tctx);
 	if (tctx->level != LIC_NONE) {
 		c->cur_level = tctx->level;
@@ -285,6 +344,20 @@ void BPF_STRUCT_OPS(avxfreq_running, struct task_struct *p)
 static __always_inline u32 max_level(u32 a, u32 b)
 {
 	return a > b ? a : b;
+}
+
+/*
+ * f_level / f_scalar: measured where both have enough samples, else the
+ * model's.
+ */
+static u32 level_ratio(u32 level)
+{
+	if (level >= NR_LIC_LEVELS)
+		return AVXF_ONE;
+	if (freq_samples[level] >= MIN_SAMPLES &&
+	    freq_samples[LIC_NONE] >= MIN_SAMPLES)
+		return avxf_ratio64(freq_q16[level], freq_q16[LIC_NONE]);
+	return ratio_q16[level];
 }
 
 /*
@@ -361,9 +434,10 @@ static void charge(struct task_struct *p, s32 cpu, struct cpu_ctx *c, u64 now)
 			slowed = ran;
 		cz_stat_add(ST_CPU_SCALAR_NS, ran);
 		if (slowed && slow_level < NR_LIC_LEVELS) {
+			tctx->slowed = true;
 			cz_stat_add(ST_SLOWED_NS, slowed);
 			if (cz_knob(KNOB_COMPENSATE))
-				charged = avxf_charge(ran, slowed, ratio_q16[slow_level],
+				charged = avxf_charge(ran, slowed, level_ratio(slow_level),
 						      avxf_pct_q16(cz_knob(KNOB_MIN_CHARGE_PCT)));
 			cz_stat_add(ST_CREDIT_NS, ran - charged);
 		}
@@ -424,6 +498,87 @@ void BPF_STRUCT_OPS(avxfreq_stopping, struct task_struct *p, bool runnable)
 	c->avx_since = 0;
 }
 
+/*
+ * Counter @k's increase on @cpu since the last switch there, into *@delta;
+ * false if it cannot be read, or was multiplexed off the PMU for part of
+ * the period (its count then covers only part of it).
+ */
+static bool ctr_delta(u32 k, s32 cpu, struct cpu_ctx *c, u64 *delta)
+{
+	struct bpf_perf_event_value v;
+	struct ctr_last *l;
+	bool whole;
+
+	if (k >= NR_CTRS)
+		return false;
+	if (bpf_perf_event_read_value(&counters, k * CZ_MAX_CPUS + cpu, &v, sizeof(v)))
+		return false;
+	l = &c->ctr[k];
+	*delta = v.counter - l->count;
+	whole = v.enabled - l->enabled == v.running - l->running;
+	l->count = v.counter;
+	l->enabled = v.enabled;
+	l->running = v.running;
+	return whole;
+}
+
+/* The period's frequency over the reference clock into @level's average. */
+static void learn_freq(u32 level, u32 sample)
+{
+	if (level >= NR_LIC_LEVELS)
+		return;
+	freq_q16[level] = freq_samples[level] ?
+			  avxf_ewma(freq_q16[level], sample) : sample;
+	if (freq_samples[level] < MIN_SAMPLES)
+		freq_samples[level]++;
+	cz_stat_set(ST_RATIO_AVX2_PM, avxf_q16_pm(level_ratio(LIC_AVX2)));
+	cz_stat_set(ST_RATIO_AVX512_PM, avxf_q16_pm(level_ratio(LIC_AVX512)));
+}
+
+/*
+ * What the period @prev just ran on this CPU measured: its own wide-vector
+ * work (its level at its next run) and the frequency it ran at, a sample
+ * of its level's frequency unless it was a scalar task someone else's AVX
+ * code slowed (that frequency is the AVX level's, by another's doing).
+ * The idle task's periods only move the readings on.
+ */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(avxfreq_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	s32 cpu = bpf_get_smp_processor_id();
+	struct cpu_ctx *c = cpu_ctx(cpu);
+	u64 d[NR_CTRS] = {};
+	struct task_ctx *tctx;
+	bool whole = true, valid;
+	u32 k;
+
+	if (!ctr_mask || !c)
+		return 0;
+	for (k = 0; k < NR_CTRS; k++)
+		if ((ctr_mask & (1u << k)) && !ctr_delta(k, cpu, c, &d[k]))
+			whole = false;
+	valid = c->ctr_valid;
+	c->ctr_valid = true;
+	if (!valid || !prev->pid)
+		return 0;
+	if (!whole) {
+		cz_stat_inc(ST_CTR_SKIPPED);
+		return 0;
+	}
+	tctx = bpf_task_storage_get(&task_ctxs, prev, 0, 0);
+	if (!tctx)
+		return 0;
+	cz_stat_inc(ST_CTR_PERIODS);
+	if ((ctr_mask & CTRS_WIDE) == CTRS_WIDE)
+		tctx->ctr_level = avxf_wide_level(d[CTR_WIDE256], d[CTR_WIDE512],
+						  d[CTR_CYCLES]);
+	if (d[CTR_REF] >= MIN_SAMPLE_REF &&
+	    (tctx->level != LIC_NONE || !tctx->slowed))
+		learn_freq(tctx->level, avxf_ratio64(d[CTR_CYCLES], d[CTR_REF]));
+	return 0;
+}
+
 void BPF_STRUCT_OPS(avxfreq_enable, struct task_struct *p)
 {
 	p->scx.dsq_vtime = vtime_now;
@@ -456,7 +611,14 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(avxfreq_init)
 	u64 enabled = fps ? BPF_CORE_READ(fps, xfeatures) : 0;
 
 	/* The loader's own state says whether the kernel saves YMM at all. */
-	cz_stat_set(ST_SOURCE, enabled & AVXF_XF_YMM ? SRC_XSAVE : SRC_HINTS);
+	if ((ctr_mask & CTRS_WIDE) == CTRS_WIDE)
+		cz_stat_set(ST_SOURCE, SRC_COUNTERS);
+	else
+		cz_stat_set(ST_SOURCE, enabled & AVXF_XF_YMM ? SRC_XSAVE : SRC_HINTS);
+	cz_stat_set(ST_FREQ_SOURCE, (ctr_mask & CTRS_FREQ) == CTRS_FREQ ?
+				    FREQ_COUNTERS : FREQ_MODEL);
+	cz_stat_set(ST_RATIO_AVX2_PM, avxf_q16_pm(ratio_q16[LIC_AVX2]));
+	cz_stat_set(ST_RATIO_AVX512_PM, avxf_q16_pm(ratio_q16[LIC_AVX512]));
 	return scx_bpf_create_dsq(SHARED_DSQ, -1);
 }
 

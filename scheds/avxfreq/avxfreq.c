@@ -11,20 +11,18 @@
  * - SMT siblings come from lib/cz_topo (sysfs), never from a CPU number
  *   stride. Operator hints are libcz task sets (avx2, avx512): their rule
  *   options and czctl add/del come from there.
- * - Hardware counters: the loader looks for a PMU (ref-cycles on CPU 0)
- *   and says what it found; frequencies come from the model either way
- *   (counter-based measurement is not implemented).
+ * - Counters (counters.c): opened per CPU in open(), handed to the BPF
+ *   side once its perf event array exists (loaded()), and closed with the
+ *   skeleton; what was found is said once at start. --counters off keeps
+ *   the model and the XSAVE state even on a machine with a PMU.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <linux/perf_event.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include "cz.h"
 #include "cz_topo.h"
 #include "avxfreq.h"
+#include "counters.h"
 #include "model.h"
 #include "avxfreq.skel.h"
 
@@ -32,6 +30,7 @@
 
 enum {
 	OPT_MODEL	= 'm',
+	OPT_COUNTERS	= 0x100,
 	NO_SIBLING	= -1,
 	MAX_LANES	= 8,	/* SMT threads per core we accept */
 };
@@ -39,6 +38,7 @@ enum {
 static struct {
 	struct avxf_model	model;
 	const char		*model_name;
+	enum avxf_ctr_mode	counters;
 } opts;
 
 static struct avxfreq *skel;
@@ -47,6 +47,10 @@ static const struct argp_option options[] = {
 	{ "model", OPT_MODEL, "FILE", 0,
 	  "Frequency model: base/128/256/512 MHz and hold_us, one per line "
 	  "(default: base 3200, 256-bit 3147, 512-bit 2949-2967, hold 2000 us)", 0 },
+	{ "counters", OPT_COUNTERS, "MODE", 0,
+	  "Per-CPU counters: auto (hardware ones where there are any; default), "
+	  "off (model and XSAVE state only), software (self-test of the counter "
+	  "path without a PMU: software clocks, every ratio 1.0)", 0 },
 	{ 0 }
 };
 
@@ -59,6 +63,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (avxf_model_load(arg, &opts.model, err, sizeof(err)))
 			cz_usage_error(state, "--model: %s", err);
 		opts.model_name = arg;
+		break;
+	case OPT_COUNTERS:
+		if (avxf_ctr_mode_parse(arg, &opts.counters))
+			cz_usage_error(state, "--counters: '%s' is not auto, off or software",
+				       arg);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -92,47 +101,33 @@ static int read_siblings(volatile s32 *sibling_of, int ncpus)
 	return 0;
 }
 
-/* Is there a PMU with a reference-cycles counter? errno says why not. */
-static bool have_pmu(void)
+static void report(const struct avxf_model *m, const u32 *ratio,
+		   unsigned int ctrs, const char *what)
 {
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_HARDWARE, .size = sizeof(attr),
-		.config = PERF_COUNT_HW_REF_CPU_CYCLES, .disabled = 1,
-	};
-	int fd = syscall(SYS_perf_event_open, &attr, -1, 0, -1, 0);
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
-static void report(const struct avxf_model *m, const u32 *ratio)
-{
-	bool pmu = have_pmu();
-	int perr = errno;
-
 	fprintf(stderr, PROG ": model %s: base %u MHz, 256-bit %u MHz (ratio %.3f), "
 		"512-bit %u MHz (ratio %.3f), held %u us\n",
 		opts.model_name, m->mhz[W_BASE], m->mhz[W_256],
 		ratio[LIC_AVX2] / (double)AVXF_ONE, m->mhz[W_512],
 		ratio[LIC_AVX512] / (double)AVXF_ONE, m->hold_us);
-	if (pmu)
-		fprintf(stderr, PROG ": counters: a PMU is present, but counter-based "
-			"detection is not implemented; frequencies from the model\n");
+	fprintf(stderr, PROG ": counters: %s; frequencies %s\n", what,
+		ctrs & CTRS_FREQ ? "measured (the model's until measured)" :
+				   "from the model");
+	if (ctrs & CTRS_WIDE)
+		fprintf(stderr, PROG ": detection: wide-vector instruction counters, "
+			"then hints (sets avx2, avx512)\n");
 	else
-		fprintf(stderr, PROG ": counters: none (perf_event_open(ref-cycles): %s); "
-			"frequencies from the model\n", strerror(perr));
-	fprintf(stderr, PROG ": detection: saved XSAVE state (this CPU: AVX2 %s, "
-		"AVX-512 %s), then hints (sets avx2, avx512)\n",
-		__builtin_cpu_supports("avx2") ? "yes" : "no",
-		__builtin_cpu_supports("avx512f") ? "yes" : "no");
+		fprintf(stderr, PROG ": detection: saved XSAVE state (this CPU: AVX2 %s, "
+			"AVX-512 %s), then hints (sets avx2, avx512)\n",
+			__builtin_cpu_supports("avx2") ? "yes" : "no",
+			__builtin_cpu_supports("avx512f") ? "yes" : "no");
 }
 
 static struct bpf_object_skeleton *avxfreq_open(const struct cz_opts *o)
 {
 	static bool reported;
 	int ncpus = libbpf_num_possible_cpus();
+	unsigned int ctrs;
+	char what[256];
 
 	(void)o;
 	if (ncpus <= 0 || ncpus > CZ_MAX_CPUS) {
@@ -151,17 +146,30 @@ static struct bpf_object_skeleton *avxfreq_open(const struct cz_opts *o)
 	for (int l = 0; l < NR_LIC_LEVELS; l++)
 		skel->rodata->ratio_q16[l] = avxf_model_ratio(&opts.model, l);
 	skel->rodata->hold_ns = (u64)opts.model.hold_us * 1000;
+	ctrs = avxf_ctrs_open(opts.counters, ncpus, what, sizeof(what));
+	skel->rodata->ctr_mask = ctrs;
 	if (!reported) {
-		report(&opts.model, (const u32 *)skel->rodata->ratio_q16);
+		report(&opts.model, (const u32 *)skel->rodata->ratio_q16, ctrs, what);
 		reported = true;
 	}
 	return skel->skeleton;
+}
+
+static int avxfreq_loaded(void)
+{
+	int err = avxf_ctrs_fill(bpf_map__fd(skel->maps.counters));
+
+	if (err)
+		fprintf(stderr, PROG ": handing the counters to BPF failed: %s\n",
+			strerror(-err));
+	return err ? -1 : 0;
 }
 
 static void avxfreq_destroy(void)
 {
 	avxfreq__destroy(skel);
 	skel = NULL;
+	avxf_ctrs_close();
 }
 
 static const struct cz_stat_desc stats[] = { AVXFREQ_STATS(CZ_STAT_DESC) };
@@ -179,6 +187,7 @@ static const struct cz_sched avxfreq_sched = {
 	.options	= options,
 	.parse		= parse,
 	.open		= avxfreq_open,
+	.loaded		= avxfreq_loaded,
 	.destroy	= avxfreq_destroy,
 	.stats		= stats,
 	.nr_stats	= NR_AVXFREQ_STATS,

@@ -10,6 +10,11 @@
  * which @slowed ns on a core slowed by someone else's wide-vector code, is
  * charged ran - slowed * (1 - ratio). Every product is split so that no
  * u64 overflows, whatever the runtime.
+ *
+ * Counters: where the loader could open them, per-CPU perf events give
+ * each on-CPU period's core and reference clock ticks (their quotient is
+ * the frequency the period ran at) and its 256- and 512-bit FP
+ * instructions retired (the task's own wide-vector work).
  */
 #ifndef __AVXFREQ_H
 #define __AVXFREQ_H
@@ -22,7 +27,20 @@
 	X(ST_AVX512_TASKS, "avx512_tasks", CZ_STAT_GAUGE,		\
 	  "tasks classified AVX-512 at their last run")			\
 	X(ST_SOURCE, "source", CZ_STAT_GAUGE,				\
-	  "best detection source in use: 1 XSAVE state, 2 operator hints only") \
+	  "best detection source in use: 1 XSAVE state, 2 operator hints only, " \
+	  "3 wide-vector instruction counters")				\
+	X(ST_FREQ_SOURCE, "freq_source", CZ_STAT_GAUGE,		\
+	  "frequencies from: 1 the model, 2 clock counters (model until measured)") \
+	X(ST_RATIO_AVX2_PM, "ratio_avx2_pm", CZ_STAT_GAUGE,		\
+	  "256-bit frequency over scalar frequency in use, per mille")	\
+	X(ST_RATIO_AVX512_PM, "ratio_avx512_pm", CZ_STAT_GAUGE,	\
+	  "512-bit frequency over scalar frequency in use, per mille")	\
+	X(ST_CTR_PERIODS, "ctr_periods", CZ_STAT_COUNTER,		\
+	  "on-CPU periods measured with the counters")			\
+	X(ST_CTR_SKIPPED, "ctr_skipped", CZ_STAT_COUNTER,		\
+	  "on-CPU periods not measured: a counter read failed or was multiplexed") \
+	X(ST_BY_COUNTER, "by_counter", CZ_STAT_COUNTER,		\
+	  "runs classified wide-vector from the instruction counters")	\
 	X(ST_BY_XSAVE, "by_xsave", CZ_STAT_COUNTER,			\
 	  "runs classified wide-vector from the task's saved XSAVE state") \
 	X(ST_BY_HINT, "by_hint", CZ_STAT_COUNTER,			\
@@ -74,6 +92,31 @@ enum avxfreq_level {
 enum avxfreq_source {
 	SRC_XSAVE	= 1,
 	SRC_HINTS	= 2,
+	SRC_COUNTERS	= 3,
+};
+
+/* Values of the "freq_source" statistic. */
+enum avxfreq_freq_source {
+	FREQ_MODEL	= 1,
+	FREQ_COUNTERS	= 2,
+};
+
+/*
+ * Per-CPU counters the loader may open; counter k of CPU c is entry
+ * k * CZ_MAX_CPUS + c of the BPF side's perf event array.
+ */
+enum avxfreq_ctr {
+	CTR_CYCLES,	/* core clock while not halted (APERF, cycles) */
+	CTR_REF,	/* reference clock while not halted (MPERF, ref-cycles) */
+	CTR_WIDE256,	/* 256-bit packed FP instructions retired */
+	CTR_WIDE512,	/* 512-bit packed FP instructions retired */
+	NR_CTRS,
+};
+
+/* Counter sets, as bits of ctr_mask: the loader opens whole sets only. */
+enum {
+	CTRS_FREQ	= (1u << CTR_CYCLES) | (1u << CTR_REF),
+	CTRS_WIDE	= (1u << CTR_WIDE256) | (1u << CTR_WIDE512),
 };
 
 /* Task sets of the operator hints (bit i: the loader's sets[i]). */
@@ -86,6 +129,14 @@ enum {
 	AVXF_SHIFT	= 16,
 	AVXF_ONE	= 1u << AVXF_SHIFT,	/* ratio 1.0 in Q16 */
 	AVXF_FRAC_MASK	= AVXF_ONE - 1,
+	AVXF_EWMA_SHIFT	= 3,	/* a new frequency sample weighs 1/8 */
+	/*
+	 * A period is wide-vector if it retired at least one wide FP
+	 * instruction per this many core cycles. A guess (dense AVX loops
+	 * retire about one per cycle, scalar code that calls a vectorised
+	 * libc routine far fewer), not calibrated on hardware.
+	 */
+	AVXF_WIDE_CYCLES = 1000,
 };
 
 /* Q16 of @pct percent (0-100). */
@@ -103,6 +154,59 @@ static inline u32 avxf_ratio_q16(u32 f, u32 base)
 		return 0;
 	r = ((u64)f << AVXF_SHIFT) / base;
 	return r > 0xffffffffull ? 0xffffffffu : (u32)r;
+}
+
+/*
+ * Q16 of @num / @den for 64-bit counts (deltas of clock counters, which
+ * may be large): both are scaled down until @num << 16 fits. 0 if @den is
+ * 0; saturates at the u32 maximum.
+ */
+static inline u32 avxf_ratio64(u64 num, u64 den)
+{
+	u64 r;
+	int i;
+
+	if (!den)
+		return 0;
+	for (i = 0; i < AVXF_SHIFT + 1 && (num >> (63 - AVXF_SHIFT)); i++) {
+		num >>= 1;
+		den >>= 1;
+	}
+	if (!den)
+		return 0xffffffffu;
+	r = (num << AVXF_SHIFT) / den;
+	return r > 0xffffffffull ? 0xffffffffu : (u32)r;
+}
+
+/* The running average @avg moved 1/8 of the way to @sample. */
+static inline u32 avxf_ewma(u32 avg, u32 sample)
+{
+	if (sample >= avg)
+		return avg + ((sample - avg) >> AVXF_EWMA_SHIFT);
+	return avg - ((avg - sample) >> AVXF_EWMA_SHIFT);
+}
+
+/*
+ * The level of one on-CPU period from its own counts: its 256-bit and
+ * 512-bit FP instructions retired and the core cycles it ran.
+ */
+static inline u32 avxf_wide_level(u64 w256, u64 w512, u64 cycles)
+{
+	u64 min = cycles / AVXF_WIDE_CYCLES;
+
+	if (!min)
+		min = 1;
+	if (w512 >= min)
+		return LIC_AVX512;
+	if (w256 + w512 >= min)
+		return LIC_AVX2;
+	return LIC_NONE;
+}
+
+/* Q16 @q in per mille, for statistics. */
+static inline u64 avxf_q16_pm(u32 q)
+{
+	return ((u64)q * 1000 + AVXF_ONE / 2) >> AVXF_SHIFT;
 }
 
 /* @ratio clamped to [@min, 1.0]; @min above 1.0 counts as 1.0. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * scx_avxfreq: the compensation arithmetic of avxfreq.h (the code the BPF
- * policy runs) and the frequency-model parser, good files and bad ones
- * with their exact one-line errors.
+ * scx_avxfreq: the compensation and counter arithmetic of avxfreq.h (the
+ * code the BPF policy runs), the frequency-model parser, good files and
+ * bad ones with their exact one-line errors, and the pure parts of the
+ * counter set-up (mode names, sysfs event terms, the Intel model table).
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "avxfreq.h"
+#include "counters.h"
 #include "model.h"
 
 #define NS_PER_YEAR	(365ULL * 24 * 3600 * 1000000000ULL)
@@ -73,6 +75,81 @@ Test(avxf_arith, union_of_slowed_intervals)
 	cr_assert_eq(avxf_union(0, 0, 5, 10), 5);	/* one empty */
 	cr_assert_eq(avxf_union(10, 5, 7, 3), 0);	/* both empty (backwards) */
 	cr_assert_eq(avxf_union(100, 200, 100, 200), 100);
+}
+
+Test(avxf_counters, clock_ratio_of_large_deltas)
+{
+	cr_assert_eq(avxf_ratio64(3000, 3000), AVXF_ONE);
+	cr_assert_eq(avxf_ratio64(2949, 3200), 2949ULL * 65536 / 3200);
+	cr_assert_eq(avxf_ratio64(5, 0), 0);
+	cr_assert_eq(avxf_ratio64(0, 5), 0);
+	/* A year of cycles at 4 GHz against 3.2 GHz: scaled, not wrapped. */
+	cr_assert_eq(avxf_ratio64(4 * NS_PER_YEAR, 32 * NS_PER_YEAR / 10),
+		     AVXF_ONE * 5 / 4);
+	cr_assert_eq(avxf_ratio64(~0ULL, ~0ULL), AVXF_ONE);
+	/* Beyond the u32 range saturates, also when the scaling empties den. */
+	cr_assert_eq(avxf_ratio64(1ULL << 40, 1), 0xffffffffu);
+	cr_assert_eq(avxf_ratio64(~0ULL, 1), 0xffffffffu);
+}
+
+Test(avxf_counters, running_average_moves_an_eighth)
+{
+	cr_assert_eq(avxf_ewma(AVXF_ONE, AVXF_ONE / 2), AVXF_ONE - AVXF_ONE / 16);
+	cr_assert_eq(avxf_ewma(AVXF_ONE / 2, AVXF_ONE), AVXF_ONE / 2 + AVXF_ONE / 16);
+	cr_assert_eq(avxf_ewma(1000, 1000), 1000);
+	cr_assert_eq(avxf_ewma(0xffffffffu, 0), 0xffffffffu - (0xffffffffu >> 3));
+	cr_assert_eq(avxf_ewma(0, 0xffffffffu), 0xffffffffu >> 3);
+}
+
+Test(avxf_counters, wide_level_by_density)
+{
+	cr_assert_eq(avxf_wide_level(0, 0, 1000000), LIC_NONE);
+	cr_assert_eq(avxf_wide_level(999, 0, 1000000), LIC_NONE);
+	cr_assert_eq(avxf_wide_level(1000, 0, 1000000), LIC_AVX2);
+	cr_assert_eq(avxf_wide_level(0, 1000, 1000000), LIC_AVX512);
+	/* 512-bit work too sparse alone still counts toward wide. */
+	cr_assert_eq(avxf_wide_level(600, 400, 1000000), LIC_AVX2);
+	/* A period too short for the density test needs one instruction. */
+	cr_assert_eq(avxf_wide_level(0, 0, 10), LIC_NONE);
+	cr_assert_eq(avxf_wide_level(1, 0, 10), LIC_AVX2);
+	cr_assert_eq(avxf_q16_pm(AVXF_ONE), 1000);
+	cr_assert_eq(avxf_q16_pm(avxf_ratio_q16(2949, 3200)), 922);
+}
+
+Test(avxf_counters, mode_names_and_event_terms)
+{
+	enum avxf_ctr_mode m = CTR_MODE_OFF;
+	unsigned long long cfg = 0;
+
+	cr_assert_eq(avxf_ctr_mode_parse("auto", &m), 0);
+	cr_assert_eq(m, CTR_MODE_AUTO);
+	cr_assert_eq(avxf_ctr_mode_parse("software", &m), 0);
+	cr_assert_eq(m, CTR_MODE_SOFTWARE);
+	cr_assert_eq(avxf_ctr_mode_parse("off", &m), 0);
+	cr_assert_eq(m, CTR_MODE_OFF);
+	cr_assert_eq(avxf_ctr_mode_parse("on", &m), -1);
+	cr_assert_eq(avxf_ctr_mode_parse("", &m), -1);
+
+	cr_assert_eq(avxf_pmu_event_config("event=0x01\n", &cfg), 0);
+	cr_assert_eq(cfg, 1);
+	cr_assert_eq(avxf_pmu_event_config("event=0x02", &cfg), 0);
+	cr_assert_eq(cfg, 2);
+	cr_assert_eq(avxf_pmu_event_config("event=12", &cfg), 0);
+	cr_assert_eq(cfg, 12);
+	cr_assert_eq(avxf_pmu_event_config("event=0x01,umask=0x2", &cfg), -1);
+	cr_assert_eq(avxf_pmu_event_config("umask=0x01", &cfg), -1);
+	cr_assert_eq(avxf_pmu_event_config("event=", &cfg), -1);
+	cr_assert_eq(avxf_pmu_event_config("event=-1", &cfg), -1);
+}
+
+Test(avxf_counters, intel_models_with_wide_fp_counts)
+{
+	cr_assert(avxf_intel_wide_model(6, 0x55));	/* Skylake-SP */
+	cr_assert(avxf_intel_wide_model(6, 0x6a));	/* Ice Lake-SP */
+	cr_assert(avxf_intel_wide_model(6, 0x8f));	/* Sapphire Rapids */
+	cr_assert(!avxf_intel_wide_model(6, 0x3c));	/* Haswell: no FP_ARITH */
+	cr_assert(!avxf_intel_wide_model(6, 0x9e));	/* Coffee Lake: no AVX-512 */
+	cr_assert(!avxf_intel_wide_model(15, 0x55));
 }
 
 Test(avxf_model, the_default_is_the_issue_figures)

@@ -12,6 +12,11 @@
 # classifies the scalar loop as AVX2 and stops; with compensation switched
 # off live the split falls back to ~50% (within 5 points, as under the fair
 # class: these two are sanity checks, the model's 3 points are the claim).
+# Then the counter path, which has no PMU to read here, is run on software
+# clocks (--counters software): the BPF side must read them at every switch
+# on every CPU (periods measured, none skipped), measure the 256-bit
+# frequency ratio as 1.0 where the model says 0.6, and charge by the
+# measurement: the pair splits ~50/50 again with compensation on.
 . /cz/tests/lib.sh
 
 # Seconds per measurement window. A share is off by at most the vtime gap
@@ -83,6 +88,7 @@ bad_input '/tmp/none.model: No such file or directory' --model /tmp/none.model
 bad_input '--min-charge-pct: 0 is out of range [1, 100]' --min-charge-pct 0
 bad_input '--compensate: 2 is out of range [0, 1]' --compensate 2
 bad_input 'a comm has 1 to 15' --avx2-comm 0123456789abcdef
+bad_input "--counters: 'on' is not auto, off or software" --counters on
 
 # --- the pair: AVX2 loop and scalar loop on one CPU ---
 cz-vecloop avx2 2> /tmp/vec.err &
@@ -190,4 +196,45 @@ check "exited tasks leave their class ($(stat avx2_tasks) AVX2 tasks)" \
 sched_stop
 rc=$?
 check "clean exit (got $rc)" [ $rc -eq 0 ]
+
+# --- the counter path on software clocks ---
+# Two scalar loops on a core of their own give periods nobody slowed (the
+# scalar frequency's samples); the pair gives the AVX2 level's.
+taskset -c $CPU cz-vecloop avx2 &
+AVX=$!
+taskset -c $CPU cz-vecloop scalar &
+SCAL=$!
+OTHER=$(($(nproc) - 1))
+taskset -c $OTHER cz-vecloop scalar &
+O1=$!
+taskset -c $OTHER cz-vecloop scalar &
+O2=$!
+if ! sched_start /tmp/avc.log scx_avxfreq --json --model /tmp/t.model --counters software; then
+	bad "scx_avxfreq --counters software did not become enabled"
+	cat /tmp/avc.log
+else
+	wait_sock $SOCK 20
+	check "it reports the software clocks" \
+		grep -q 'counters: software cpu-clock as both clocks' /tmp/avc.log
+	sleep 2
+	share $AVX $SCAL
+	got=$SHARE
+	czctl stats --json > /tmp/c1.json 2>/dev/null
+	echo "   --counters software: scalar share $got%, ratio_avx2_pm $(json_key /tmp/c1.json ratio_avx2_pm)," \
+		"periods $(json_key /tmp/c1.json ctr_periods), skipped $(json_key /tmp/c1.json ctr_skipped)," \
+		"credit $(json_key /tmp/c1.json credit_ns) ns"
+	check "counters: frequencies from the clocks (freq_source $(json_key /tmp/c1.json freq_source))" \
+		[ "$(json_key /tmp/c1.json freq_source)" = 2 ]
+	check "counters: periods measured ($(json_key /tmp/c1.json ctr_periods)), none skipped ($(json_key /tmp/c1.json ctr_skipped))" \
+		[ "$(json_key /tmp/c1.json ctr_periods)" -gt 100 -a "$(json_key /tmp/c1.json ctr_skipped)" -eq 0 ]
+	check "counters: 256-bit ratio measured 1.0, not the model's 0.6 ($(json_key /tmp/c1.json ratio_avx2_pm) per mille)" \
+		within "$(json_key /tmp/c1.json ratio_avx2_pm)" 1000 20
+	check "counters: charged by the measurement, the pair splits ~50/50 (scalar $got%, the model alone: $want%)" \
+		within "$got" 50 5
+	sched_stop
+	rc=$?
+	check "--counters software: clean exit (got $rc)" [ $rc -eq 0 ]
+fi
+kill $AVX $SCAL $O1 $O2
+wait $AVX $SCAL $O1 $O2 2>/dev/null
 summary
