@@ -14,7 +14,9 @@
 # which otherwise sets the tails under TCG). Per configuration: LC
 # p50/p99/p99.9 wakeup latency (us), BE bogo ops/s, the share of LC CPU
 # time that co-ran with BE on the sibling (cz-corun, over the middle of
-# the run), and the ratios to fair. The row "fair, FIFO probe" runs the
+# the run; attached before the scheduler starts, so that it sees each
+# switch before scx_mutex's own sched_switch program does), and the ratios
+# to fair. The row "fair, FIFO probe" runs the
 # probe as SCHED_FIFO: the floor no scheduler of SCHED_OTHER tasks can go
 # below, so its p99_vs_fair is the best ratio any policy could reach.
 # A benchmark, not a test: it asserts nothing.
@@ -40,7 +42,16 @@ dur=$2
 CG=/sys/fs/cgroup/cz-bench-lc
 mkdir -p $CG
 
-# run NAME: LC probe and BE hogs together for $dur s; prints one row.
+# meter: cz-corun attached now, its window opened by run().
+meter() {
+	cz-corun --json --a-cgroup $CG --b-comm stress-ng-cpu --duration $((dur / 2)) --wait \
+		> /tmp/corun.json 2> /tmp/corun.err &
+	meter=$!
+	wait_line /tmp/corun.err 'window opens' $meter
+}
+
+# run NAME: LC probe and BE hogs together for $dur s, the meter (attached
+# by meter) over the middle half; prints one row.
 run() {
 	stress-ng --cpu "$(nproc)" --timeout "$dur" --metrics-brief > /tmp/be.txt 2>&1 &
 	hogs=$!
@@ -48,9 +59,8 @@ run() {
 		> /tmp/hist 2>/dev/null &
 	probe=$!
 	sleep $((dur / 4))
-	cz-corun --json --a-cgroup $CG --b-comm stress-ng-cpu --duration $((dur / 2)) \
-		> /tmp/corun.json 2>/dev/null
-	wait $probe $hogs
+	kill -USR1 $meter
+	wait $meter $probe $hogs
 	set -- $(hist_pct /tmp/hist 50 99 99.9)
 	# "stress-ng: metrc: [PID] cpu OPS REAL USR SYS OPS/S(real) OPS/S(cpu)"
 	ops=$(awk '$4 == "cpu" && $5 ~ /^[0-9]+$/ { v = $(NF - 1) } END { printf "%.0f", v }' /tmp/be.txt)
@@ -67,14 +77,17 @@ echo "# LC: cyclictest -i 1000 --policy=other in a cgroup; BE: stress-ng --cpu $
 printf '%-16s %8s %8s %8s %12s %9s %11s %9s\n' config p50_us p99_us p99.9_us be_ops_s corun_% p99_vs_fair be_vs_fair
 
 fair_p99=
+meter
 POLICY=--policy=other NAME=fair run
 # The floor: a SCHED_FIFO probe preempts every fair or sched_ext task at
 # once, so its latency is the platform's (timer, interrupt, context switch),
 # what no SCHED_OTHER policy can beat.
+meter
 POLICY="--policy=fifo -p 50" NAME="fair, FIFO probe" run
 for mode in default strict; do
+	meter
 	sched_start /tmp/mutex.log scx_mutex $( [ $mode = strict ] && echo --strict) --lc-cgroup $CG ||
-		{ echo "scx_mutex did not start"; cat /tmp/mutex.log; continue; }
+		{ echo "scx_mutex did not start"; cat /tmp/mutex.log; kill $meter; continue; }
 	POLICY=--policy=other NAME="scx_mutex $mode" run
 	sched_stop
 done

@@ -116,6 +116,9 @@ check "A by pid, no B rule: B is the rest ($(jkey /tmp/c2.json b_is_rest))" \
 check "A by pid, B = rest: B ran ($b ns)" gt "$b" 0
 check "A by pid, B = rest: 0 < co-run ($co) <= A's CPU time" \
 	awk -v c="$co" -v a="$a" 'BEGIN { exit !(c > 0 && c <= a) }'
+check "A by pid: co-run in $(jkey /tmp/c2.json corun_spans) intervals, the longest $(jkey /tmp/c2.json corun_max_ns) ns <= co-run" \
+	awk -v n="$(jkey /tmp/c2.json corun_spans)" -v m="$(jkey /tmp/c2.json corun_max_ns)" \
+	-v c="$co" 'BEGIN { exit !(n >= 1 && m > 0 && m <= c) }'
 
 # --- SIGINT ends the window and still reports ---
 cz-corun --json --a-pid $SPIN > /tmp/c3.json 2> /tmp/c3.json.err &
@@ -129,6 +132,29 @@ check "SIGINT: exit 0 (got $rc)" [ $rc -eq 0 ]
 check "SIGINT: result printed ($(cat /tmp/c3.json))" \
 	gt "$(jkey /tmp/c3.json a_cpu_ns)" 0
 check "SIGINT: no meter left running" no_meter_left
+
+# --- --wait: attached, but the window opens only on SIGUSR1 ---
+cz-corun --json --a-pid $SPIN --duration 1 --wait > /tmp/c5.json 2> /tmp/c5.json.err &
+mpid=$!
+check "--wait: says it is attached" wait_line /tmp/c5.json.err 'window opens on SIGUSR1' $mpid
+sleep 1
+check "--wait: no window before SIGUSR1" sh -c "! grep -q measuring /tmp/c5.json.err"
+kill -USR1 $mpid
+wait $mpid
+rc=$?
+check "--wait: SIGUSR1 opens a window that ends as asked, exit 0 (got $rc, $(cat /tmp/c5.json))" \
+	[ $rc -eq 0 -a "$(jkey /tmp/c5.json a_cpu_ns)" -gt 0 ]
+check "--wait: the window is --duration long ($(jkey /tmp/c5.json duration_ns) ns)" \
+	near "$(jkey /tmp/c5.json duration_ns)" 1000000000 10
+cz-corun --json --a-pid $SPIN --wait > /tmp/c6.json 2> /tmp/c6.json.err &
+mpid=$!
+wait_line /tmp/c6.json.err 'window opens on SIGUSR1' $mpid
+kill -INT $mpid
+wait $mpid
+rc=$?
+check "--wait, SIGINT before the window: exit 1, no result (got $rc: $(tail -n1 /tmp/c6.json.err))" \
+	[ $rc -eq 1 -a ! -s /tmp/c6.json ]
+check "--wait: no meter left running" no_meter_left
 
 kill $HOGS
 wait $HOGS 2>/dev/null

@@ -5,10 +5,10 @@
 # measures both classes' CPU time and their co-run time on SMT siblings.
 #
 # Asserts: under the fair scheduler LC and BE co-run for a clear share of
-# LC's time; under scx_mutex --strict in the same boot for <= 5% of it (the
-# issue's target is 1%, met in most runs, not all) and
-# below half fair's share, the scheduler's own count stays <= 1% and the
-# strict handshake was really used; in
+# LC's time; under scx_mutex --strict in the same boot for <= 1% of it (the
+# issue's target), measured by a meter attached before the scheduler (see
+# below), and below half fair's share; the scheduler's own count stays
+# <= 1% and the strict handshake was really used; in
 # the default mode BE keeps >= 80% of its CPU time next to a mostly
 # sleeping LC and borrows its lanes; an LC pid added at run time (czctl
 # add) runs as LC within one stats interval and stops doing so within one
@@ -91,23 +91,37 @@ sched_stop
 check "scx_mutex exits 0 on SIGINT (default mode)" [ $? -eq 0 ]
 
 # ---- --strict: exclusion ----
+# --strict frees a lane in its own sched_switch program, and programs on one
+# tracepoint run in the order they were attached. A meter attached after
+# the scheduler takes the time of a BE lane's switch only after the LC
+# sibling was let go, and a vCPU the host stalls in between (milliseconds
+# under TCG) shows up as co-run: 0.5-5.9% of LC's time in 3 s windows, in
+# 1 to 8 intervals of 2-8 ms each. So the meter is attached first and armed
+# once the scheduler runs; that window is the one asserted, the other one
+# is printed.
 probe 1000
+cz-corun --json --a-cgroup $CG --b-comm stress-ng-cpu --duration 3 --wait \
+	> $W/strict.json 2> $W/strict.json.err &
+METER=$!
+check "cz-corun --wait attaches before the scheduler" \
+	wait_line $W/strict.json.err "window opens on SIGUSR1" $METER
 check "scx_mutex --strict attaches" \
 	sched_start $W/sched.log scx_mutex --strict --lc-cgroup $CG
 sleep 1
 k0=$(stat sibling_kick)
 w0=$(stat lc_wait)
 c0=$(stat corun_ns)
-corun $W/strict.json
+kill -USR1 $METER
+wait $METER
 own=$(($(stat corun_ns) - c0))
 st_a=$(jkey $W/strict.json a_cpu_ns)
 st_co=$(jkey $W/strict.json corun_ns)
-echo "   strict: LC cpu ${st_a} ns, co-run ${st_co} ns ($(pct "$st_co" "$st_a")% of LC), rescue kicks $(stat rescue_kick)"
+echo "   strict: LC cpu ${st_a} ns, co-run ${st_co} ns ($(pct "$st_co" "$st_a")% of LC) in $(jkey $W/strict.json corun_spans) intervals, rescue kicks $(stat rescue_kick)"
+corun $W/late.json
+echo "   strict, meter attached after the scheduler: co-run $(jkey $W/late.json corun_ns) ns ($(pct "$(jkey $W/late.json corun_ns)" "$(jkey $W/late.json a_cpu_ns)")% of LC) in $(jkey $W/late.json corun_spans) intervals, the longest $(jkey $W/late.json corun_max_ns) ns"
 check "strict: LC ran in the window" gt "$st_a" 0
-# The issue's target is 1%; measured 0.00% to 2.10% in single 3 s windows
-# (README), so 5% is what is asserted until the rest is understood.
-check "strict: co-run <= 5% of LC's time (measured $(pct "$st_co" "$st_a")%; target 1%)" \
-	le "$(awk -v c="$st_co" -v a="$st_a" 'BEGIN { print c * 20 - a }')" 0
+check "strict: co-run <= 1% of LC's time (measured $(pct "$st_co" "$st_a")%)" \
+	le "$(awk -v c="$st_co" -v a="$st_a" 'BEGIN { print c * 100 - a }')" 0
 check "strict: co-run below half of fair's share of LC time" \
 	gt "$(awk -v c="$st_co" -v a="$st_a" -v fc="$fair_co" -v fa="$fair_a" 'BEGIN { printf "%.0f", fc / fa * 1e6 - 2e6 * c / a }')" 0
 # Claims keep the classes apart; a task the kernel restarts on its own

@@ -96,8 +96,12 @@ static __always_inline void advance(struct corun_core *c, u64 now)
 		c->ns[c0] += d;
 	if (c1 < NR_CORUN_CLASSES)
 		c->ns[c1] += d;
-	if ((c0 == CORUN_A && c1 == CORUN_B) || (c0 == CORUN_B && c1 == CORUN_A))
+	if ((c0 == CORUN_A && c1 == CORUN_B) || (c0 == CORUN_B && c1 == CORUN_A)) {
 		c->corun_ns += d;
+		c->corun_spans++;
+		if (d > c->corun_max_ns)
+			c->corun_max_ns = d;
+	}
 }
 
 SEC("tp_btf/sched_switch")
@@ -166,6 +170,8 @@ int corun_start(void *ctx)
 			c->cls[lane] = CORUN_OTHER;
 		__builtin_memset(c->ns, 0, sizeof(c->ns));
 		c->corun_ns = 0;
+		c->corun_spans = 0;
+		c->corun_max_ns = 0;
 		c->since = now;
 		c->phase = CORUN_MEASURING;
 		bpf_spin_unlock(&c->lock);

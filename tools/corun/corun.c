@@ -17,6 +17,13 @@
  *   (BPF_PROG_TEST_RUN), after a task iterator told the BPF side what
  *   runs where, so it starts and ends at one instant on every core and
  *   the result needs no correction in userspace.
+ * - --wait opens the window on SIGUSR1 instead of at once. Programs on
+ *   one tracepoint run in the order they were attached: a meter attached
+ *   after a scheduler's own sched_switch program (scx_mutex --strict frees
+ *   a lane there) takes a switch's time only once that program has let the
+ *   sibling go on, and under emulation a vCPU can stall for milliseconds
+ *   in between, which the meter then counts as co-run. Attached first and
+ *   armed once the scheduler runs, it sees every switch first.
  */
 #include <errno.h>
 #include <signal.h>
@@ -43,6 +50,7 @@ enum {
 	OPT_B_COMM,
 	OPT_B_CGROUP,
 	OPT_DURATION,
+	OPT_WAIT,
 	OPT_JSON,
 	POLL_MS = 100,
 };
@@ -50,15 +58,21 @@ enum {
 static struct {
 	struct cz_taskset	ts;
 	double			duration_s;
+	bool			wait;
 	bool			json;
 	bool			verbose;
 } opts;
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, go_signal;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static void on_go(int sig)
+{
+	go_signal = sig;
 }
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -89,6 +103,9 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Other options:", 3 },
 	{ "duration", OPT_DURATION, "SECS", 0,
 	  "Measure for SECS seconds (default: until SIGINT or SIGTERM)", 3 },
+	{ "wait", OPT_WAIT, NULL, 0,
+	  "Attach now, open the window on SIGUSR1 (attach before a scheduler "
+	  "with its own sched_switch program starts, measure once it runs)", 3 },
 	{ "json", OPT_JSON, NULL, 0, "Print the result as one JSON object", 3 },
 	{ "verbose", 'v', NULL, 0,
 	  "Print libbpf debug output (e.g. the verifier log)", 3 },
@@ -112,6 +129,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_DURATION:
 		opts.duration_s = cz_opt_double(state, "--duration", arg, 0.01, 1e9);
+		break;
+	case OPT_WAIT:
+		opts.wait = true;
 		break;
 	case OPT_JSON:
 		opts.json = true;
@@ -187,7 +207,7 @@ static int seed(struct corun *skel)
 }
 
 struct result {
-	u64	duration_ns, a_ns, b_ns, corun_ns;
+	u64	duration_ns, a_ns, b_ns, corun_ns, corun_spans, corun_max_ns;
 };
 
 static int read_result(struct corun *skel, int nr_cores, struct result *res)
@@ -203,6 +223,9 @@ static int read_result(struct corun *skel, int nr_cores, struct result *res)
 		res->a_ns += c.ns[CORUN_A];
 		res->b_ns += c.ns[CORUN_B];
 		res->corun_ns += c.corun_ns;
+		res->corun_spans += c.corun_spans;
+		if (c.corun_max_ns > res->corun_max_ns)
+			res->corun_max_ns = c.corun_max_ns;
 	}
 	res->duration_ns = skel->bss->stop_ns - skel->bss->start_ns;
 	return 0;
@@ -227,6 +250,8 @@ static void print_result(const struct result *r, int nr_cpus, int nr_cores,
 		json_object_object_add(o, "a_cpu_ns", json_object_new_int64(r->a_ns));
 		json_object_object_add(o, "b_cpu_ns", json_object_new_int64(r->b_ns));
 		json_object_object_add(o, "corun_ns", json_object_new_int64(r->corun_ns));
+		json_object_object_add(o, "corun_spans", json_object_new_int64(r->corun_spans));
+		json_object_object_add(o, "corun_max_ns", json_object_new_int64(r->corun_max_ns));
 		/* No share of nothing: null when A did not run. */
 		json_object_object_add(o, "corun_pct",
 				       r->a_ns ? json_object_new_double_s(pct, pct_s) : NULL);
@@ -246,6 +271,9 @@ static void print_result(const struct result *r, int nr_cpus, int nr_cores,
 	else
 		printf("co-run      %llu ns (A did not run)\n",
 		       (unsigned long long)r->corun_ns);
+	printf("co-run runs %llu intervals, the longest %llu ns\n",
+	       (unsigned long long)r->corun_spans,
+	       (unsigned long long)r->corun_max_ns);
 }
 
 static double now_s(void)
@@ -256,6 +284,26 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Sleep until @deadline (0: none) or a signal: true if a signal came.
+ * Never past the deadline, so a window is exactly as long as asked.
+ */
+static bool sleep_until(double deadline)
+{
+	while (!stop_signal) {
+		double left = deadline ? deadline - now_s() : POLL_MS / 1e3;
+		struct timespec ts;
+
+		if (left <= 0)
+			return false;
+		left = left < POLL_MS / 1e3 ? left : POLL_MS / 1e3;
+		ts.tv_sec = 0;
+		ts.tv_nsec = left * 1e9;
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	const struct argp argp = {
@@ -264,13 +312,12 @@ int main(int argc, char **argv)
 		       "time on the two SMT siblings of one core, under whatever "
 		       "scheduler runs. A task in both sets counts as A.",
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_signal }, go = { .sa_handler = on_go };
 	int nr_cpus, nr_cores, nr_smt, ret = CZ_EXIT_FAIL;
 	struct corun *skel = NULL;
 	struct result res;
 	bool b_is_rest;
 	char err[256];
-	double deadline;
 
 	argp_program_version = "controlzone " CZ_VERSION;
 	argp_err_exit_status = CZ_EXIT_USAGE;
@@ -314,6 +361,20 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (opts.wait) {
+		sigaction(SIGUSR1, &go, NULL);
+		/* Scripts wait for this line to know the meter is attached. */
+		say("attached; the window opens on SIGUSR1");
+		while (!go_signal && !stop_signal) {
+			struct timespec ts = { 0, POLL_MS * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+		if (stop_signal) {
+			say("stopped before the window opened");
+			goto out;
+		}
+	}
 	if (seed(skel) || run_prog(skel->progs.corun_start)) {
 		say("starting the measurement failed: %s", strerror(errno));
 		goto out;
@@ -324,19 +385,7 @@ int main(int argc, char **argv)
 		say("measuring for %g s", opts.duration_s);
 	else
 		say("measuring until SIGINT or SIGTERM");
-	deadline = opts.duration_s ? now_s() + opts.duration_s : 0;
-	while (!stop_signal) {
-		double left = deadline ? deadline - now_s() : POLL_MS / 1e3;
-		struct timespec ts;
-
-		if (left <= 0)
-			break;
-		/* Never past the deadline, so the window is --duration long. */
-		left = left < POLL_MS / 1e3 ? left : POLL_MS / 1e3;
-		ts.tv_sec = 0;
-		ts.tv_nsec = left * 1e9;
-		nanosleep(&ts, NULL);
-	}
+	sleep_until(opts.duration_s ? now_s() + opts.duration_s : 0);
 
 	if (run_prog(skel->progs.corun_stop) ||
 	    read_result(skel, nr_cores, &res)) {

@@ -47,6 +47,8 @@ struct corun_core {
 	u64			since;		/* when ns[]/corun_ns were last advanced */
 	u64			ns[NR_CORUN_CLASSES];	/* CPU time by class, both lanes */
 	u64			corun_ns;	/* one lane ran A while the other ran B */
+	u64			corun_spans;	/* intervals counted to corun_ns */
+	u64			corun_max_ns;	/* the longest of them */
 };
 
 #endif /* __CORUN_H */
