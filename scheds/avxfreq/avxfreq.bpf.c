@@ -62,10 +62,11 @@
  * programs may call bpf_perf_event_read_value() only since 6.15 (it moved
  * into the base helpers then), tracing programs on every kernel with
  * sched_ext. The switch comes after ops.stopping, so what a period
- * measured applies from the task's next run on. The counter path is written from Intel's and the kernel's
- * documentation; the emulated CPUs of our test zones have no PMU, so only
- * its plumbing is tested there (loader --counters software: both clocks
- * are the CPU's software clock, every measured ratio must come out 1.0).
+ * measured applies from the task's next run on; a hinted task's periods
+ * count as its level's. The counter path is written from Intel's and the
+ * kernel's documentation; the emulated CPUs of our test zones have no PMU,
+ * so only its plumbing is tested there (loader --counters software: both
+ * clocks are the CPU's software clock, every measured ratio must be 1.0).
  *
  * Limits: the classification lags one run (it reads the state saved when
  * the task last stopped). The license of a core is modelled, not measured:
