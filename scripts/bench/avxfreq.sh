@@ -20,7 +20,9 @@
 # columns are the ones to read: slowdown from the CPU-time share (solo, a
 # loop has the whole CPU), the scalar's counted at the model's frequency
 # ratio (what it would have got next to the wide loop), and the scalar's
-# share against the share the model predicts.
+# share against the share the model predicts. After each scx_avxfreq row a
+# comment line gives what the scheduler detected and the frequency ratios
+# it charged by (the model's, or measured where the machine has counters).
 # A benchmark, not a test: it asserts nothing.
 
 if [ "${1:-}" != --guest ]; then
@@ -136,10 +138,16 @@ for m in default cost; do
 done
 for m in default cost; do
 	set -- $(model_of "$TMP/$m.model")
-	sched_start "$TMP/$m.log" scx_avxfreq --model "$TMP/$m.model" --stats-socket none ||
+	sched_start "$TMP/$m.log" scx_avxfreq --model "$TMP/$m.model" --stats-socket none --json ||
 		{ echo "scx_avxfreq did not start"; cat "$TMP/$m.log"; continue; }
 	sleep 1
 	row "scx_avxfreq ($m model)" "$1" "$2" $(work scalar $wide)
 	sched_stop
 	grep -h 'counters:' "$TMP/$m.log" | sed 's/^/# /'
+	grep '"total":true' "$TMP/$m.log" > "$TMP/$m.total"
+	printf '# source %s, freq_source %s, ratio_avx2_pm %s, ratio_avx512_pm %s, by_xsave %s, by_counter %s, ctr_periods %s, ctr_skipped %s\n' \
+		"$(json_key "$TMP/$m.total" source)" "$(json_key "$TMP/$m.total" freq_source)" \
+		"$(json_key "$TMP/$m.total" ratio_avx2_pm)" "$(json_key "$TMP/$m.total" ratio_avx512_pm)" \
+		"$(json_key "$TMP/$m.total" by_xsave)" "$(json_key "$TMP/$m.total" by_counter)" \
+		"$(json_key "$TMP/$m.total" ctr_periods)" "$(json_key "$TMP/$m.total" ctr_skipped)"
 done
