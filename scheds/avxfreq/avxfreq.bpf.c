@@ -99,8 +99,13 @@ enum {
 	YMM_CHUNK_WORDS		= 8,	/* read 64 bytes at a time */
 	/* Measured frequencies: periods per level before they are used. */
 	MIN_SAMPLES		= 16,
-	/* Shorter periods (in reference ticks) are not frequency samples. */
-	MIN_SAMPLE_REF		= 100000,
+	/*
+	 * Shorter periods (in reference ticks: 0.3-1 ms) are not frequency
+	 * samples: the two clocks are read one after the other, and in a
+	 * short period that gap's jitter shows (with software clocks, 100k
+	 * let the scalar average drift to 1.010).
+	 */
+	MIN_SAMPLE_REF		= 1000000,
 };
 
 /* Set by the loader. */
