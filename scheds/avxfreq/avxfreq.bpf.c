@@ -8,7 +8,10 @@
  * - Weighted virtual time: runnable tasks wait in one vtime-ordered queue;
  *   a task is charged its CPU time (the kernel's sum_exec_runtime) * 100 /
  *   weight, and a waking task's credit is capped at one slice. A waking
- *   task that finds an idle CPU goes straight there.
+ *   task that finds an idle CPU goes straight there; one that does not
+ *   preempts, of the CPUs it may use, the one whose task has run furthest
+ *   ahead of it in vtime (if any has), instead of waiting up to a slice
+ *   (preempt_on_wake=0 turns this off).
  * - When a slice runs out the task is charged at once and keeps its CPU
  *   for another slice unless a task that may run there has a smaller
  *   vtime: the kernel asks for work before it puts the task back, so
@@ -109,6 +112,7 @@ enum {
 };
 
 /* Set by the loader. */
+const volatile u32 nr_cpus = 1;			/* possible CPUs */
 const volatile s32 sibling_of[CZ_MAX_CPUS];	/* NO_SIBLING: none */
 const volatile u32 ratio_q16[NR_LIC_LEVELS];	/* f_level / f_nominal */
 const volatile u64 hold_ns;
@@ -139,6 +143,7 @@ struct ctr_last {
 
 struct cpu_ctx {
 	u64	started_at;	/* the current task's start; 0: none */
+	u64	cur_vtime;	/* its vtime when it started or was last charged */
 	u64	avx_since;	/* ... if it is wide-vector; 0: it is not */
 	u32	cur_level;	/* its level */
 	u32	held_level;	/* license held after wide code stopped here */
@@ -310,16 +315,44 @@ s32 BPF_STRUCT_OPS(avxfreq_select_cpu, struct task_struct *p, s32 prev_cpu,
 }
 
 /*
+ * A waking task with @vtime that found no idle CPU: preempt the CPU, of
+ * those it may run on, whose task is furthest ahead of it in vtime; its
+ * dispatch then finds the waking task owed more (waiting_before()).
+ */
+static void preempt_for(struct task_struct *p, u64 vtime)
+{
+	u64 ahead = vtime;
+	s32 cpu, victim = -1;
+
+	bpf_for(cpu, 0, nr_cpus) {
+		struct cpu_ctx *c = cpu_ctx(cpu);
+
+		if (!c || !c->started_at || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		if (cz_vtime_before(ahead, c->cur_vtime)) {
+			ahead = c->cur_vtime;
+			victim = cpu;
+		}
+	}
+	if (victim < 0)
+		return;
+	scx_bpf_kick_cpu(victim, SCX_KICK_PREEMPT);
+	cz_stat_inc(ST_WAKE_PREEMPT);
+}
+
+/*
  * Only a task that slept is a sleeper: one put back after its slice keeps
  * its vtime, however far it trails (lifting it would take back the credit
  * compensation gave it).
  */
 void BPF_STRUCT_OPS(avxfreq_enqueue, struct task_struct *p, u64 enq_flags)
 {
-	u64 vtime = enq_flags & SCX_ENQ_WAKEUP ? credited_vtime(p) :
-						  p->scx.dsq_vtime;
+	bool woken = enq_flags & SCX_ENQ_WAKEUP;
+	u64 vtime = woken ? credited_vtime(p) : p->scx.dsq_vtime;
 
 	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), vtime, enq_flags);
+	if (woken && cz_knob(KNOB_WAKE_PREEMPT))
+		preempt_for(p, vtime);
 }
 
 void BPF_STRUCT_OPS(avxfreq_running, struct task_struct *p)
@@ -333,6 +366,7 @@ void BPF_STRUCT_OPS(avxfreq_running, struct task_struct *p)
 	if (!c)
 		return;
 	c->started_at = now;
+	c->cur_vtime = p->scx.dsq_vtime;
 	c->avx_since = 0;
 	c->cur_level = LIC_NONE;
 	if (!tctx)
@@ -454,6 +488,7 @@ static void charge(struct task_struct *p, s32 cpu, struct cpu_ctx *c, u64 now)
 	}
 	if (p->scx.weight)
 		p->scx.dsq_vtime += charged * 100 / p->scx.weight;
+	c->cur_vtime = p->scx.dsq_vtime;
 }
 
 /* Does a task that may run on @cpu wait with a vtime before @vtime? */

@@ -138,6 +138,7 @@ static struct bpf_object_skeleton *avxfreq_open(const struct cz_opts *o)
 	skel = avxfreq__open();
 	if (!skel)
 		return NULL;
+	skel->rodata->nr_cpus = ncpus;
 	if (read_siblings(skel->rodata->sibling_of, ncpus)) {
 		avxfreq__destroy(skel);
 		skel = NULL;

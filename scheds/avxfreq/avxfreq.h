@@ -57,6 +57,8 @@
 	  "CPU time of tasks classified AVX-512")			\
 	X(ST_DIRECT, "direct", CZ_STAT_COUNTER,			\
 	  "wakeups placed straight on an idle CPU")			\
+	X(ST_WAKE_PREEMPT, "wake_preempt", CZ_STAT_COUNTER,		\
+	  "CPUs preempted for a waking task owed more than the one running") \
 	X(ST_KEPT, "kept", CZ_STAT_COUNTER,				\
 	  "slices renewed because no task that may run there was owed more") \
 	X(ST_XSAVE_FAIL, "xsave_fail", CZ_STAT_COUNTER,		\
@@ -73,7 +75,10 @@ enum avxfreq_stat {
 	X(KNOB_MIN_CHARGE_PCT, "min_charge_pct", 1, 100, 50,		\
 	  "Lowest charge for slowed time, in percent of the runtime (clamp)") \
 	X(KNOB_COMPENSATE, "compensate", 0, 1, 1,			\
-	  "1: charge slowed tasks by the frequency they got; 0: plain vtime")
+	  "1: charge slowed tasks by the frequency they got; 0: plain vtime") \
+	X(KNOB_WAKE_PREEMPT, "preempt_on_wake", 0, 1, 1,			\
+	  "1: a waking task owed more than a running one preempts it; "	\
+	  "0: it waits for a slice to end")
 
 enum avxfreq_knob {
 	AVXFREQ_KNOBS(CZ_KNOB_ENUM)

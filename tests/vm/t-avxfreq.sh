@@ -11,7 +11,10 @@
 # points; an operator hint added and removed at run time (czctl add/del)
 # classifies the scalar loop as AVX2 and stops; with compensation switched
 # off live the split falls back to ~50% (within 5 points, as under the fair
-# class: these two are sanity checks, the model's 3 points are the claim).
+# class: these two are sanity checks, the model's 3 points are the claim);
+# a sleeper (cyclictest at 1 kHz) pinned next to the pair wakes within a
+# quarter slice at the median while a waking task preempts a CPU whose task
+# is ahead of it in vtime, and waits about a slice once preempt_on_wake=0.
 # Then the counter path, which has no PMU to read here, is run on software
 # clocks (--counters software): the BPF side must read them at every switch
 # on every CPU (periods measured, none skipped), measure the 256-bit
@@ -187,6 +190,23 @@ share $AVX $SCAL
 off=$SHARE
 echo "   scx_avxfreq, compensate=0: scalar share $off%"
 check "compensate=0 live: back to ~50/50 (scalar $off%)" within "$off" 50 5
+
+# sleeper_p50: median wakeup latency (us) of a 1 kHz sleeper on the pair's CPU.
+sleeper_p50() {
+	taskset -c $CPU cyclictest -q --policy=other -i 1000 -D 3 -h 100000 \
+		> /tmp/lat.hist 2>/dev/null
+	hist_pct /tmp/lat.hist 50
+}
+p0=$(stat wake_preempt)
+on=$(sleeper_p50)
+p1=$(stat wake_preempt)
+czctl set preempt_on_wake=0 > /dev/null
+off=$(sleeper_p50)
+echo "   sleeper next to the pair: median wakeup $on us preempting ($((p1 - p0)) preemptions), $off us with preempt_on_wake=0"
+check "preempt_on_wake=1: the sleeper wakes within a quarter slice at the median ($on us < 5000 us, $((p1 - p0)) preemptions)" \
+	[ "${on#>}" -lt 5000 -a $((p1 - p0)) -gt 0 ]
+check "preempt_on_wake=0: the sleeper waits about a slice ($off us >= 10000 us)" \
+	[ "${off#>}" -ge 10000 ]
 
 kill $AVX $SCAL
 wait $AVX $SCAL 2>/dev/null
