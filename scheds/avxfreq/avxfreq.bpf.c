@@ -118,6 +118,12 @@ const volatile u32 ratio_q16[NR_LIC_LEVELS];	/* f_level / f_nominal */
 const volatile u64 hold_ns;
 const volatile u32 ctr_mask;	/* CTRS_* sets open on every CPU */
 
+/* Is the whole counter set @set (CTRS_*) open? */
+static __always_inline bool ctrs_open(u32 set)
+{
+	return (ctr_mask & set) == set;
+}
+
 /* The loader's perf events: CTR k of CPU c at k * CZ_MAX_CPUS + c. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
@@ -268,7 +274,7 @@ static void classify(struct task_struct *p, struct task_ctx *tctx)
 {
 	u32 level, hint = LIC_NONE, sets;
 
-	if ((ctr_mask & CTRS_WIDE) == CTRS_WIDE) {
+	if (ctrs_open(CTRS_WIDE)) {
 		level = tctx->ctr_level;
 		if (level != LIC_NONE)
 			cz_stat_inc(ST_BY_COUNTER);
@@ -581,7 +587,9 @@ static void learn_freq(u32 level, u32 sample)
  * work (its level at its next run) and the frequency it ran at, a sample
  * of its level's frequency unless it was a scalar task someone else's AVX
  * code slowed (that frequency is the AVX level's, by another's doing).
- * The idle task's periods only move the readings on.
+ * The idle task's periods only move the readings on. Loaded only when the
+ * loader opened counters: otherwise it would run on every switch for
+ * nothing.
  */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(avxfreq_switch, bool preempt, struct task_struct *prev,
@@ -594,7 +602,7 @@ int BPF_PROG(avxfreq_switch, bool preempt, struct task_struct *prev,
 	bool whole = true, valid;
 	u32 k;
 
-	if (!ctr_mask || !c)
+	if (!c)
 		return 0;
 	for (k = 0; k < NR_CTRS; k++)
 		if ((ctr_mask & (1u << k)) && !ctr_delta(k, cpu, c, &d[k]))
@@ -611,7 +619,7 @@ int BPF_PROG(avxfreq_switch, bool preempt, struct task_struct *prev,
 	if (!tctx)
 		return 0;
 	cz_stat_inc(ST_CTR_PERIODS);
-	if ((ctr_mask & CTRS_WIDE) == CTRS_WIDE)
+	if (ctrs_open(CTRS_WIDE))
 		tctx->ctr_level = avxf_wide_level(d[CTR_WIDE256], d[CTR_WIDE512],
 						  d[CTR_CYCLES]);
 	if (d[CTR_REF] >= MIN_SAMPLE_REF &&
@@ -652,12 +660,11 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(avxfreq_init)
 	u64 enabled = fps ? BPF_CORE_READ(fps, xfeatures) : 0;
 
 	/* The loader's own state says whether the kernel saves YMM at all. */
-	if ((ctr_mask & CTRS_WIDE) == CTRS_WIDE)
+	if (ctrs_open(CTRS_WIDE))
 		cz_stat_set(ST_SOURCE, SRC_COUNTERS);
 	else
 		cz_stat_set(ST_SOURCE, enabled & AVXF_XF_YMM ? SRC_XSAVE : SRC_HINTS);
-	cz_stat_set(ST_FREQ_SOURCE, (ctr_mask & CTRS_FREQ) == CTRS_FREQ ?
-				    FREQ_COUNTERS : FREQ_MODEL);
+	cz_stat_set(ST_FREQ_SOURCE, ctrs_open(CTRS_FREQ) ? FREQ_COUNTERS : FREQ_MODEL);
 	cz_stat_set(ST_RATIO_AVX2_PM, avxf_q16_pm(ratio_q16[LIC_AVX2]));
 	cz_stat_set(ST_RATIO_AVX512_PM, avxf_q16_pm(ratio_q16[LIC_AVX512]));
 	return scx_bpf_create_dsq(SHARED_DSQ, -1);

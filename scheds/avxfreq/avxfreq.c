@@ -149,6 +149,8 @@ static struct bpf_object_skeleton *avxfreq_open(const struct cz_opts *o)
 	skel->rodata->hold_ns = (u64)opts.model.hold_us * 1000;
 	ctrs = avxf_ctrs_open(opts.counters, ncpus, what, sizeof(what));
 	skel->rodata->ctr_mask = ctrs;
+	/* Without counters the switch program has nothing to read. */
+	bpf_program__set_autoload(skel->progs.avxfreq_switch, ctrs != 0);
 	if (!reported) {
 		report(&opts.model, (const u32 *)skel->rodata->ratio_q16, ctrs, what);
 		reported = true;

@@ -285,23 +285,23 @@ static double now_s(void)
 }
 
 /*
- * Sleep until @deadline (0: none) or a signal: true if a signal came.
- * Never past the deadline, so a window is exactly as long as asked.
+ * Sleep until @deadline (0: none), SIGINT/SIGTERM or, if @flag is given,
+ * the signal that sets it. Never past the deadline, so a window is exactly
+ * as long as asked.
  */
-static bool sleep_until(double deadline)
+static void sleep_until(double deadline, volatile sig_atomic_t *flag)
 {
-	while (!stop_signal) {
+	while (!stop_signal && !(flag && *flag)) {
 		double left = deadline ? deadline - now_s() : POLL_MS / 1e3;
 		struct timespec ts;
 
 		if (left <= 0)
-			return false;
+			return;
 		left = left < POLL_MS / 1e3 ? left : POLL_MS / 1e3;
 		ts.tv_sec = 0;
 		ts.tv_nsec = left * 1e9;
 		nanosleep(&ts, NULL);
 	}
-	return true;
 }
 
 int main(int argc, char **argv)
@@ -365,11 +365,7 @@ int main(int argc, char **argv)
 		sigaction(SIGUSR1, &go, NULL);
 		/* Scripts wait for this line to know the meter is attached. */
 		say("attached; the window opens on SIGUSR1");
-		while (!go_signal && !stop_signal) {
-			struct timespec ts = { 0, POLL_MS * 1000000L };
-
-			nanosleep(&ts, NULL);
-		}
+		sleep_until(0, &go_signal);
 		if (stop_signal) {
 			say("stopped before the window opened");
 			goto out;
@@ -385,7 +381,7 @@ int main(int argc, char **argv)
 		say("measuring for %g s", opts.duration_s);
 	else
 		say("measuring until SIGINT or SIGTERM");
-	sleep_until(opts.duration_s ? now_s() + opts.duration_s : 0);
+	sleep_until(opts.duration_s ? now_s() + opts.duration_s : 0, NULL);
 
 	if (run_prog(skel->progs.corun_stop) ||
 	    read_result(skel, nr_cores, &res)) {
