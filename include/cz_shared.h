@@ -4,14 +4,15 @@
  * the exit record, the per-CPU statistics layout, the live tunables,
  * and the task-set limits and keys.
  *
- * The BPF side gets u32/u64 from vmlinux.h; userspace gets the same names
- * here, because bpftool's skeletons declare globals with the BPF side's
- * types.
+ * The BPF side gets u32/u64 (and bool) from vmlinux.h; userspace gets the
+ * same names here, because bpftool's skeletons declare globals with the
+ * BPF side's types.
  */
 #ifndef __CZ_SHARED_H
 #define __CZ_SHARED_H
 
 #ifndef __VMLINUX_H__
+#include <stdbool.h>
 #include <linux/types.h>
 typedef __u32 u32;
 typedef __s32 s32;

@@ -102,13 +102,6 @@ enum {
 	YMM_CHUNK_WORDS		= 8,	/* read 64 bytes at a time */
 	/* Measured frequencies: periods per level before they are used. */
 	MIN_SAMPLES		= 16,
-	/*
-	 * Shorter periods (in reference ticks: 0.3-1 ms) are not frequency
-	 * samples: the two clocks are read one after the other, and in a
-	 * short period that gap's jitter shows (with software clocks, 100k
-	 * let the scalar average drift to 1.010).
-	 */
-	MIN_SAMPLE_REF		= 1000000,
 };
 
 /* Set by the loader. */
@@ -154,9 +147,10 @@ struct cpu_ctx {
 	u32	cur_level;	/* its level */
 	u32	held_level;	/* license held after wide code stopped here */
 	u64	held_until;
-	/* Counter readings at the last context switch; ctr_valid: they are. */
+	/* Counter readings at the last context switch ... */
 	struct ctr_last	ctr[NR_CTRS];
-	bool	ctr_valid;
+	u64	ctr_at;		/* ... when they began (0: none yet) */
+	u64	ctr_took;	/* ... and how long they took, in ns */
 };
 
 static struct cpu_ctx cpu_ctxs[CZ_MAX_CPUS];
@@ -599,17 +593,22 @@ int BPF_PROG(avxfreq_switch, bool preempt, struct task_struct *prev,
 	struct cpu_ctx *c = cpu_ctx(cpu);
 	u64 d[NR_CTRS] = {};
 	struct task_ctx *tctx;
-	bool whole = true, valid;
+	u64 at, took, last_at;
+	bool whole = true, tight;
 	u32 k;
 
 	if (!c)
 		return 0;
+	at = bpf_ktime_get_ns();
 	for (k = 0; k < NR_CTRS; k++)
 		if ((ctr_mask & (1u << k)) && !ctr_delta(k, cpu, c, &d[k]))
 			whole = false;
-	valid = c->ctr_valid;
-	c->ctr_valid = true;
-	if (!valid || !prev->pid)
+	took = bpf_ktime_get_ns() - at;
+	last_at = c->ctr_at;
+	tight = avxf_reads_tight(c->ctr_took, took, at - last_at);
+	c->ctr_at = at;
+	c->ctr_took = took;
+	if (!last_at || !prev->pid)
 		return 0;
 	if (!whole) {
 		cz_stat_inc(ST_CTR_SKIPPED);
@@ -622,9 +621,12 @@ int BPF_PROG(avxfreq_switch, bool preempt, struct task_struct *prev,
 	if (ctrs_open(CTRS_WIDE))
 		tctx->ctr_level = avxf_wide_level(d[CTR_WIDE256], d[CTR_WIDE512],
 						  d[CTR_CYCLES]);
-	if (d[CTR_REF] >= MIN_SAMPLE_REF &&
-	    (tctx->level != LIC_NONE || !tctx->slowed))
+	if (tctx->level == LIC_NONE && tctx->slowed)
+		return 0;
+	if (tight)
 		learn_freq(tctx->level, avxf_ratio64(d[CTR_CYCLES], d[CTR_REF]));
+	else
+		cz_stat_inc(ST_CTR_LOOSE);
 	return 0;
 }
 

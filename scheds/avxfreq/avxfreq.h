@@ -39,6 +39,9 @@
 	  "on-CPU periods measured with the counters")			\
 	X(ST_CTR_SKIPPED, "ctr_skipped", CZ_STAT_COUNTER,		\
 	  "on-CPU periods not measured: a counter read failed or was multiplexed") \
+	X(ST_CTR_LOOSE, "ctr_loose", CZ_STAT_COUNTER,			\
+	  "measured periods not taken as frequency samples: the clocks' "	\
+	  "readings took over 1/128 of the period (a stalled CPU)")	\
 	X(ST_BY_COUNTER, "by_counter", CZ_STAT_COUNTER,		\
 	  "runs classified wide-vector from the instruction counters")	\
 	X(ST_BY_XSAVE, "by_xsave", CZ_STAT_COUNTER,			\
@@ -142,6 +145,7 @@ enum {
 	 * libc routine far fewer), not calibrated on hardware.
 	 */
 	AVXF_WIDE_CYCLES = 1000,
+	AVXF_TIGHT_SHIFT = 7,	/* see avxf_reads_tight() */
 };
 
 /* Q16 of @pct percent (0-100). */
@@ -206,6 +210,22 @@ static inline u32 avxf_wide_level(u64 w256, u64 w512, u64 cycles)
 	if (w256 + w512 >= min)
 		return LIC_AVX2;
 	return LIC_NONE;
+}
+
+/*
+ * May a period of @period_ns count as a frequency sample when reading its
+ * clocks took @took_start ns at its start and @took_end ns at its end?
+ * The clocks are read one after the other, so its ratio is off by up to
+ * the two readings' time over its length: at most 1/2^AVXF_TIGHT_SHIFT
+ * (0.8%) is allowed. On hardware a reading takes about a microsecond;
+ * under TCG 10-50 us, and now and then a host stall of milliseconds,
+ * which, averaged in, moved a software-clock ratio of 1.0 to 1.05.
+ */
+static inline bool avxf_reads_tight(u64 took_start, u64 took_end, u64 period_ns)
+{
+	u64 took = took_start + took_end;
+
+	return took <= period_ns >> AVXF_TIGHT_SHIFT;
 }
 
 /* Q16 @q in per mille, for statistics. */

@@ -116,6 +116,21 @@ Test(avxf_counters, wide_level_by_density)
 	cr_assert_eq(avxf_q16_pm(avxf_ratio_q16(2949, 3200)), 922);
 }
 
+Test(avxf_counters, clocks_read_close_enough_for_the_period)
+{
+	/* 1 ms, readings of 1 us: a sample; of 4 us each (8 > 1/128): not. */
+	cr_assert(avxf_reads_tight(1000, 1000, 1000000));
+	cr_assert(avxf_reads_tight(3900, 3900, 1000000));
+	cr_assert_not(avxf_reads_tight(4000, 4000, 1000000));
+	/* One stalled reading is enough to refuse a 20 ms period. */
+	cr_assert_not(avxf_reads_tight(30000, 2000000, 20000000));
+	cr_assert(avxf_reads_tight(30000, 50000, 20000000));
+	/* Long readings make no overflow. */
+	cr_assert_not(avxf_reads_tight(1ull << 62, 1ull << 62, ~0ull));
+	cr_assert_not(avxf_reads_tight(1, 0, 0));
+	cr_assert(avxf_reads_tight(0, 0, 0));
+}
+
 Test(avxf_counters, mode_names_and_event_terms)
 {
 	enum avxf_ctr_mode m = CTR_MODE_OFF;

@@ -242,6 +242,7 @@ else
 	czctl stats --json > /tmp/c1.json 2>/dev/null
 	echo "   --counters software: scalar share $got%, ratio_avx2_pm $(json_key /tmp/c1.json ratio_avx2_pm)," \
 		"periods $(json_key /tmp/c1.json ctr_periods), skipped $(json_key /tmp/c1.json ctr_skipped)," \
+		"loose $(json_key /tmp/c1.json ctr_loose)," \
 		"credit $(json_key /tmp/c1.json credit_ns) ns"
 	check "counters: frequencies from the clocks (freq_source $(json_key /tmp/c1.json freq_source))" \
 		[ "$(json_key /tmp/c1.json freq_source)" = 2 ]
