@@ -26,33 +26,26 @@
 # A benchmark, not a test: it asserts nothing.
 
 if [ "${1:-}" != --guest ]; then
-	root=$(cd "$(dirname "$0")/../.." && pwd)
-	kernel= dur=10 native=no
+	# shellcheck source=scripts/bench/host.sh
+	. "$(dirname "$0")/host.sh"
+	vm='' dur=10 native=no
 	while [ $# -gt 0 ]; do
 		case "$1" in
-		--kernel) kernel=$2; shift 2 ;;
+		--kernel) vm="$vm $1 $2"; shift 2 ;;
 		--duration) dur=$2; shift 2 ;;
 		--native) native=yes; shift ;;
 		*) echo "usage: avxfreq.sh [--kernel V | --native] [--duration SECS]" >&2; exit 2 ;;
 		esac
 	done
-	case "$dur" in
-	''|*[!0-9]*|0) echo "avxfreq.sh: --duration: '$dur' is not a whole number of seconds >= 1" >&2; exit 2 ;;
-	esac
-	if [ $native = yes ]; then
-		build=${CZ_BUILD:-$root/build}
-		PATH=$build/scheds:$build/tools:$PATH exec sh "$0" --guest "$dur" \
-			"$root/tests/vm/lib.sh"
-	fi
-	exec "$root/scripts/vm-run" ${kernel:+--kernel "$kernel"} --timeout 1800 -- \
-		sh /cz/bench/avxfreq.sh --guest "$dur" /cz/tests/lib.sh
+	bench_count --duration "$dur"
+	bench_exec $native "$vm" "scx_avxfreq cz-vecloop taskset" "$dur"
 fi
 
+# shellcheck source=tests/vm/lib.sh
+. "${CZ_LIB:-/cz/tests/lib.sh}"
 dur=$2
-. "$3"
+bench_setup
 CPU=1
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 
 wide=avx2 width=256
 cz-vecloop avx512 1 > /dev/null 2>&1 && wide=avx512 width=512

@@ -3,7 +3,7 @@
 # control.sh: how fast the control plane answers under load, inside one
 # Control Zone VM boot.
 #
-#   scripts/bench/control.sh [--kernel V] [--switches N] [--requests N] [--loops N]
+#   scripts/bench/control.sh [--kernel V | --native] [--switches N] [--requests N] [--loops N]
 #
 # Measures:
 #   switch   `czctl switch` from the command to the new scheduler enabled
@@ -20,23 +20,30 @@
 # A benchmark, not a test: it prints numbers and asserts nothing.
 
 if [ "${1:-}" != --guest ]; then
-	root=$(cd "$(dirname "$0")/../.." && pwd)
-	kernel= switches=5 requests=500 loops=300
+	# shellcheck source=scripts/bench/host.sh
+	. "$(dirname "$0")/host.sh"
+	vm='' switches=5 requests=500 loops=300 native=no
 	while [ $# -gt 0 ]; do
 		case "$1" in
-		--kernel) kernel=$2; shift 2 ;;
+		--kernel) vm="$vm $1 $2"; shift 2 ;;
+		--native) native=yes; shift ;;
 		--switches) switches=$2; shift 2 ;;
 		--requests) requests=$2; shift 2 ;;
 		--loops) loops=$2; shift 2 ;;
-		*) echo "usage: control.sh [--kernel V] [--switches N] [--requests N] [--loops N]" >&2; exit 2 ;;
+		*) echo "usage: control.sh [--kernel V | --native] [--switches N] [--requests N] [--loops N]" >&2; exit 2 ;;
 		esac
 	done
-	exec "$root/scripts/vm-run" ${kernel:+--kernel "$kernel"} --timeout 1800 -- \
-		sh /cz/bench/control.sh --guest "$switches" "$requests" "$loops"
+	bench_count --switches "$switches"
+	bench_count --requests "$requests"
+	bench_count --loops "$loops"
+	bench_exec $native "$vm" "scx_central czctl cz-ctl-rtt hackbench stress-ng" \
+		"$switches" "$requests" "$loops"
 fi
 
-. /cz/tests/lib.sh
+# shellcheck source=tests/vm/lib.sh
+. "${CZ_LIB:-/cz/tests/lib.sh}"
 switches=$2 requests=$3 loops=$4
+bench_setup
 SOCK=/var/run/scx/root/stats
 
 hack() { hackbench -g 4 -l "$loops" 2>/dev/null | sed -n 's/^Time: //p'; }
@@ -50,22 +57,22 @@ spread() {
 
 # switch_times LABEL: $switches switches, alternating scx_central's slice
 switch_times() {
-	: > /tmp/sw.times
-	: > /tmp/sw.fair
+	: > "$TMP/sw.times"
+	: > "$TMP/sw.fair"
 	i=0
 	while [ $i -lt "$switches" ]; do
 		i=$((i + 1))
-		czctl switch -v scx_central -- --slice-us $((10000 + i % 2 * 10000)) > /tmp/sw.out 2>&1
-		switch_timing /tmp/sw.out
+		czctl switch -v scx_central -- --slice-us $((10000 + i % 2 * 10000)) > "$TMP/sw.out" 2>&1
+		switch_timing "$TMP/sw.out"
 		if [ -n "$SW_FAIR" ]; then
-			echo "$SW_UP" >> /tmp/sw.times
-			echo "$SW_FAIR" >> /tmp/sw.fair
+			echo "$SW_UP" >> "$TMP/sw.times"
+			echo "$SW_FAIR" >> "$TMP/sw.fair"
 		else
-			echo "switch $i failed: $(grep -v '^czctl: \[' /tmp/sw.out | head -n1)"
+			echo "switch $i failed: $(grep -v '^czctl: \[' "$TMP/sw.out" | head -n1)"
 		fi
 	done
-	spread "switch_s $1" /tmp/sw.times
-	spread "  of which on the fair class" /tmp/sw.fair
+	spread "switch_s $1" "$TMP/sw.times"
+	spread "  of which on the fair class" "$TMP/sw.fair"
 }
 
 echo "# kernel $(uname -r), $(nproc) CPUs"
@@ -84,17 +91,17 @@ echo "stats rtt, stress-ng --cpu 4 + hackbench -g 2 loop: $(cz-ctl-rtt $SOCK "$r
 kill "$HACK" "$HOGS"
 wait "$HOGS" 2>/dev/null
 sleep 2
-: > /tmp/h.none
-: > /tmp/h.client
+: > "$TMP/h.none"
+: > "$TMP/h.client"
 for i in 1 2 3; do
-	hack >> /tmp/h.none
+	hack >> "$TMP/h.none"
 	cz-ctl-rtt $SOCK 100000 10 > /dev/null 2>&1 &
 	RTT=$!
 	sleep 0.5
-	hack >> /tmp/h.client
+	hack >> "$TMP/h.client"
 	kill "$RTT" 2>/dev/null
 	wait "$RTT" 2>/dev/null
 done
-echo "hackbench -g 4 -l $loops without a client (s): $(tr '\n' ' ' < /tmp/h.none)median $(median < /tmp/h.none)"
-echo "hackbench -g 4 -l $loops, client every 10 ms (s): $(tr '\n' ' ' < /tmp/h.client)median $(median < /tmp/h.client)"
+echo "hackbench -g 4 -l $loops without a client (s): $(tr '\n' ' ' < "$TMP/h.none")median $(median < "$TMP/h.none")"
+echo "hackbench -g 4 -l $loops, client every 10 ms (s): $(tr '\n' ' ' < "$TMP/h.client")median $(median < "$TMP/h.client")"
 czctl stop

@@ -4,7 +4,7 @@
 # scx_central, inside one Control Zone VM boot (ratios within one boot are
 # what counts under TCG; absolute numbers drift between runs).
 #
-#   scripts/bench/latency.sh [--kernel V] [--duration SECS] [--loops N]
+#   scripts/bench/latency.sh [--kernel V | --native] [--duration SECS] [--loops N]
 #
 # Measures, in order:
 #   idle   cyclictest alone (the floor)
@@ -19,27 +19,33 @@
 # A benchmark, not a test: it asserts nothing.
 
 if [ "${1:-}" != --guest ]; then
-	root=$(cd "$(dirname "$0")/../.." && pwd)
-	kernel= dur=20 loops=600
+	# shellcheck source=scripts/bench/host.sh
+	. "$(dirname "$0")/host.sh"
+	vm='' dur=20 loops=600 native=no
 	while [ $# -gt 0 ]; do
 		case "$1" in
-		--kernel) kernel=$2; shift 2 ;;
+		--kernel) vm="$vm $1 $2"; shift 2 ;;
+		--native) native=yes; shift ;;
 		--duration) dur=$2; shift 2 ;;
 		--loops) loops=$2; shift 2 ;;
-		*) echo "usage: latency.sh [--kernel V] [--duration SECS] [--loops N]" >&2; exit 2 ;;
+		*) echo "usage: latency.sh [--kernel V | --native] [--duration SECS] [--loops N]" >&2; exit 2 ;;
 		esac
 	done
-	exec "$root/scripts/vm-run" ${kernel:+--kernel "$kernel"} --timeout 1800 -- \
-		sh /cz/bench/latency.sh --guest "$dur" "$loops" "${SCHEDS:-scx_central}"
+	bench_count --duration "$dur"
+	bench_count --loops "$loops"
+	bench_exec $native "$vm" "${SCHEDS:-scx_central} cyclictest hackbench stress-ng" \
+		"$dur" "$loops" "${SCHEDS:-scx_central}"
 fi
 
-. /cz/tests/lib.sh
+# shellcheck source=tests/vm/lib.sh
+. "${CZ_LIB:-/cz/tests/lib.sh}"
 dur=$2 loops=$3 scheds=$4
+bench_setup
 
 cyclic() {	# cyclic [CPUS]
 	cyclictest -q --policy=other -i 1000 -D "$dur" -h 100000 ${1:+-a "$1"} \
-		> /tmp/hist 2>/dev/null
-	hist_pct /tmp/hist 50 99 99.9
+		> "$TMP/hist" 2>/dev/null
+	hist_pct "$TMP/hist" 50 99 99.9
 }
 
 WORKERS=1-$(($(nproc) - 1))
@@ -70,7 +76,7 @@ hogs_off
 printf '%-24s %8s\n' "fair hackbench_s" "$(hack)"
 
 for s in $scheds; do
-	sched_start /tmp/$s.log $s || { echo "$s did not start"; cat /tmp/$s.log; continue; }
+	sched_start "$TMP/$s.log" $s || { echo "$s did not start"; cat "$TMP/$s.log"; continue; }
 	hogs_on
 	row "$s"
 	row "$s" "$WORKERS"

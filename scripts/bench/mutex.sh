@@ -6,6 +6,8 @@
 # TCG; absolute numbers drift between runs).
 #
 #   scripts/bench/mutex.sh [--kernel V] [--duration SECS] [--smp SPEC]
+#   scripts/bench/mutex.sh --native [--duration SECS]   on this machine
+#                                        (its kernel must have sched_ext)
 #
 # LC: cyclictest -i 1000 (SCHED_OTHER) in a cgroup, the LC rule of
 # scx_mutex. BE: stress-ng --cpu NPROC on the same vCPUs (default zone: 4,
@@ -19,52 +21,57 @@
 # to fair. The row "fair, FIFO probe" runs the
 # probe as SCHED_FIFO: the floor no scheduler of SCHED_OTHER tasks can go
 # below, so its p99_vs_fair is the best ratio any policy could reach.
-# A benchmark, not a test: it asserts nothing.
+# Natively (--native) the siblings are real SMT threads, which is where
+# the issue's latency target can be judged. A benchmark, not a test: it
+# asserts nothing.
 
 if [ "${1:-}" != --guest ]; then
-	root=$(cd "$(dirname "$0")/../.." && pwd)
-	kernel= dur=20 smp=
+	# shellcheck source=scripts/bench/host.sh
+	. "$(dirname "$0")/host.sh"
+	vm='' dur=20 native=no
 	while [ $# -gt 0 ]; do
 		case "$1" in
-		--kernel) kernel=$2; shift 2 ;;
+		--kernel|--smp) vm="$vm $1 $2"; shift 2 ;;
 		--duration) dur=$2; shift 2 ;;
-		--smp) smp=$2; shift 2 ;;
-		*) echo "usage: mutex.sh [--kernel V] [--duration SECS] [--smp SPEC]" >&2; exit 2 ;;
+		--native) native=yes; shift ;;
+		*) echo "usage: mutex.sh [--kernel V] [--smp SPEC] [--native] [--duration SECS]" >&2; exit 2 ;;
 		esac
 	done
-	exec "$root/scripts/vm-run" ${kernel:+--kernel "$kernel"} ${smp:+--smp "$smp"} \
-		--timeout 1800 -- \
-		sh /cz/bench/mutex.sh --guest "$dur"
+	bench_count --duration "$dur"
+	bench_exec $native "$vm" "scx_mutex cz-corun cyclictest stress-ng" "$dur"
 fi
 
-. /cz/tests/lib.sh
+# shellcheck source=tests/vm/lib.sh
+. "${CZ_LIB:-/cz/tests/lib.sh}"
 dur=$2
-CG=/sys/fs/cgroup/cz-bench-lc
-mkdir -p $CG
+bench_setup
+CG=$(cgroup2_root)/cz-bench-lc
+mkdir -p "$CG" || { echo "cannot make the LC cgroup $CG"; exit 1; }
+AT_EXIT='kill $meter $probe $hogs 2>/dev/null; wait; rmdir "$CG" 2>/dev/null'
 
 # meter: cz-corun attached now, its window opened by run().
 meter() {
 	cz-corun --json --a-cgroup $CG --b-comm stress-ng-cpu --duration $((dur / 2)) --wait \
-		> /tmp/corun.json 2> /tmp/corun.err &
+		> "$TMP/corun.json" 2> "$TMP/corun.err" &
 	meter=$!
-	wait_line /tmp/corun.err 'window opens' $meter
+	wait_line "$TMP/corun.err" 'window opens' $meter
 }
 
 # run NAME: LC probe and BE hogs together for $dur s, the meter (attached
 # by meter) over the middle half; prints one row.
 run() {
-	stress-ng --cpu "$(nproc)" --timeout "$dur" --metrics-brief > /tmp/be.txt 2>&1 &
+	stress-ng --cpu "$(nproc)" --timeout "$dur" --metrics-brief > "$TMP/be.txt" 2>&1 &
 	hogs=$!
 	sh -c "echo \$\$ > $CG/cgroup.procs; exec cyclictest -q $POLICY -i 1000 -D $dur -h 400000" \
-		> /tmp/hist 2>/dev/null &
+		> "$TMP/hist" 2>/dev/null &
 	probe=$!
 	sleep $((dur / 4))
 	kill -USR1 $meter
 	wait $meter $probe $hogs
-	set -- $(hist_pct /tmp/hist 50 99 99.9)
+	set -- $(hist_pct "$TMP/hist" 50 99 99.9)
 	# "stress-ng: metrc: [PID] cpu OPS REAL USR SYS OPS/S(real) OPS/S(cpu)"
-	ops=$(awk '$4 == "cpu" && $5 ~ /^[0-9]+$/ { v = $(NF - 1) } END { printf "%.0f", v }' /tmp/be.txt)
-	co=$(awk -v c="$(jkey /tmp/corun.json corun_ns)" -v a="$(jkey /tmp/corun.json a_cpu_ns)" \
+	ops=$(awk '$4 == "cpu" && $5 ~ /^[0-9]+$/ { v = $(NF - 1) } END { printf "%.0f", v }' "$TMP/be.txt")
+	co=$(awk -v c="$(jkey "$TMP/corun.json" corun_ns)" -v a="$(jkey "$TMP/corun.json" a_cpu_ns)" \
 		'BEGIN { if (a > 0) printf "%.2f", 100 * c / a; else print "-" }')
 	[ -n "$fair_p99" ] || { fair_p99=${2#>}; fair_ops=$ops; }
 	printf '%-16s %8s %8s %8s %12s %9s %11s %9s\n' "$NAME" "$1" "$2" "$3" "$ops" "$co" \
@@ -86,9 +93,8 @@ meter
 POLICY="--policy=fifo -p 50" NAME="fair, FIFO probe" run
 for mode in default strict; do
 	meter
-	sched_start /tmp/mutex.log scx_mutex $( [ $mode = strict ] && echo --strict) --lc-cgroup $CG ||
-		{ echo "scx_mutex did not start"; cat /tmp/mutex.log; kill $meter; continue; }
+	sched_start "$TMP/mutex.log" scx_mutex $( [ $mode = strict ] && echo --strict) --lc-cgroup $CG ||
+		{ echo "scx_mutex did not start"; cat "$TMP/mutex.log"; kill $meter; continue; }
 	POLICY=--policy=other NAME="scx_mutex $mode" run
 	sched_stop
 done
-rmdir $CG 2>/dev/null

@@ -4,12 +4,12 @@
 # vs scx_netaware vs scx_central, inside one Control Zone VM boot (ratios
 # within one boot are what counts under TCG).
 #
-#   scripts/bench/netaware.sh [--kernel V] [--requests N] [--boost-us US]
-#                             [--smp SPEC] [--cpus LIST]
+#   scripts/bench/netaware.sh [--kernel V] [--smp SPEC | --native]
+#                             [--requests N] [--boost-us US] [--cpus LIST]
 #
-# redis-server runs in network namespace srv, redis-benchmark (one client,
+# redis-server runs in network namespace cz-srv, redis-benchmark (one client,
 # one request at a time, so every request wakes the server through the
-# network) in namespace cli, joined by a veth pair; stress-ng --cpu hogs,
+# network) in namespace cz-cli, joined by a veth pair; stress-ng --cpu hogs,
 # one per CPU, run meanwhile. --cpus confines all of them to a CPU list of
 # the guest (taskset; default: every CPU). Per scheduler it prints p50/p99/p99.9
 # (ms) for GET and SET, and the hogs' throughput (bogo ops/s) as a share of
@@ -23,28 +23,37 @@
 # "fair, FIFO" runs redis-server and redis-benchmark as SCHED_FIFO: the
 # floor no scheduler of SCHED_OTHER tasks can go below, so its p99 over
 # fair's is the best ratio any policy could reach in that boot.
-# A benchmark, not a test: it asserts nothing.
+# --native runs it on this machine, where a request's platform cost is
+# microseconds and the issue's target can be judged; --boost-us then
+# defaults to the scheduler's own 200. A benchmark, not a test: it
+# asserts nothing.
 
 if [ "${1:-}" != --guest ]; then
-	root=$(cd "$(dirname "$0")/../.." && pwd)
-	kernel='' requests=1000 boost=2000 smp='' cpus=all
+	# shellcheck source=scripts/bench/host.sh
+	. "$(dirname "$0")/host.sh"
+	vm='' requests=1000 boost='' cpus=all native=no
 	while [ $# -gt 0 ]; do
 		case "$1" in
-		--kernel) kernel=$2; shift 2 ;;
+		--kernel|--smp) vm="$vm $1 $2"; shift 2 ;;
+		--native) native=yes; shift ;;
 		--requests) requests=$2; shift 2 ;;
 		--boost-us) boost=$2; shift 2 ;;
-		--smp) smp=$2; shift 2 ;;
 		--cpus) cpus=$2; shift 2 ;;
-		*) echo "usage: netaware.sh [--kernel V] [--requests N] [--boost-us US] [--smp SPEC] [--cpus LIST]" >&2; exit 2 ;;
+		*) echo "usage: netaware.sh [--kernel V] [--smp SPEC | --native] [--requests N] [--boost-us US] [--cpus LIST]" >&2; exit 2 ;;
 		esac
 	done
-	exec "$root/scripts/vm-run" ${kernel:+--kernel "$kernel"} ${smp:+--smp "$smp"} \
-		--timeout 1800 -- \
-		sh /cz/bench/netaware.sh --guest "$requests" "$boost" "$cpus"
+	[ -n "$boost" ] || { [ $native = yes ] && boost=200 || boost=2000; }
+	bench_count --requests "$requests"
+	bench_count --boost-us "$boost"
+	bench_exec $native "$vm" \
+		"scx_netaware scx_central redis-server redis-benchmark nc chrt taskset stress-ng" \
+		"$requests" "$boost" "$cpus"
 fi
 
-. /cz/tests/lib.sh
+# shellcheck source=tests/vm/lib.sh
+. "${CZ_LIB:-/cz/tests/lib.sh}"
 requests=$2 boost=$3 cpus=$4
+bench_setup
 T=
 if [ "$cpus" != all ]; then
 	taskset -c "$cpus" true 2>/dev/null || { echo "--cpus $cpus: not a CPU list of this zone ($(nproc) CPUs)"; exit 2; }
@@ -52,15 +61,17 @@ if [ "$cpus" != all ]; then
 fi
 NR_HOGS=$($T nproc)
 
+AT_EXIT=netns_unpair
 netns_pair || { echo "veth pair between two namespaces could not be set up"; exit 1; }
-$T $IP netns exec srv redis-server --port 6379 --save '' --appendonly no \
-	--protected-mode no --daemonize no > /tmp/redis.log 2>&1 &
+$T $IP netns exec $NETNS_SRV redis-server --port 6379 --save '' --appendonly no \
+	--protected-mode no --daemonize no > "$TMP/redis.log" 2>&1 &
 REDIS=$!
+AT_EXIT="kill $REDIS 2>/dev/null; wait $REDIS 2>/dev/null; netns_unpair"
 # Up when it answers PING (redis-benchmark may hang on a refused connection).
 i=0
-until echo PING | $IP netns exec cli nc -w 1 $NS_SRV 6379 2>/dev/null | grep -q PONG; do
+until echo PING | $IP netns exec $NETNS_CLI nc -w 1 $NS_SRV 6379 2>/dev/null | grep -q PONG; do
 	i=$((i + 1))
-	[ $i -lt 50 ] || { echo "redis-server did not come up"; cat /tmp/redis.log; exit 1; }
+	[ $i -lt 50 ] || { echo "redis-server did not come up"; cat "$TMP/redis.log"; exit 1; }
 	sleep 0.2
 done
 
@@ -76,22 +87,22 @@ pcts() {
 }
 
 bench() {	# bench TEST: one redis-benchmark run, its percentiles
-	$RT $T $IP netns exec cli redis-benchmark -h $NS_SRV -p 6379 -c 1 -n "$requests" \
-		-t "$1" > /tmp/rb.txt 2>&1
-	pcts /tmp/rb.txt
+	$RT $T $IP netns exec $NETNS_CLI redis-benchmark -h $NS_SRV -p 6379 -c 1 -n "$requests" \
+		-t "$1" > "$TMP/rb.txt" 2>&1
+	pcts "$TMP/rb.txt"
 }
 
 # row NAME: GET and SET under hogs; the hogs' bogo ops/s in $HOG_RATE, over
 # the same window (stress-ng reports its metrics when interrupted)
 row() {
-	$T stress-ng --cpu "$NR_HOGS" --metrics-brief > /tmp/hogs.txt 2>&1 &
+	$T stress-ng --cpu "$NR_HOGS" --metrics-brief > "$TMP/hogs.txt" 2>&1 &
 	hogs=$!
 	sleep 1
 	get=$(bench get)
 	set=$(bench set)
 	kill -INT $hogs
 	wait $hogs
-	HOG_RATE=$(awk '$4 == "cpu" { print int($9) }' /tmp/hogs.txt)
+	HOG_RATE=$(awk '$4 == "cpu" { print int($9) }' "$TMP/hogs.txt")
 	share=$([ -n "$FAIR_RATE" ] && [ -n "$HOG_RATE" ] &&
 		echo "$((HOG_RATE * 100 / FAIR_RATE))%" || echo "100%")
 	# shellcheck disable=SC2086 # one word per percentile
@@ -100,8 +111,8 @@ row() {
 }
 
 # Warm-up: the first connection, ARP, page cache.
-$T $IP netns exec cli redis-benchmark -h $NS_SRV -p 6379 -c 1 -n 200 -t get \
-	> /dev/null 2>&1 || { echo "redis-benchmark cannot reach redis-server"; cat /tmp/redis.log; exit 1; }
+$T $IP netns exec $NETNS_CLI redis-benchmark -h $NS_SRV -p 6379 -c 1 -n 200 -t get \
+	> /dev/null 2>&1 || { echo "redis-benchmark cannot reach redis-server"; cat "$TMP/redis.log"; exit 1; }
 
 echo "# kernel $(uname -r), $(nproc) CPUs, the benchmark on CPUs $cpus; redis-benchmark -c 1 -n $requests over veth; stress-ng --cpu $NR_HOGS meanwhile; scx_netaware --boost-us $boost"
 printf '%-14s %7s %7s %7s  %7s %7s %7s  %6s %5s\n' "" GET GET GET SET SET SET hogs hogs
@@ -132,11 +143,7 @@ else
 fi
 for s in "scx_netaware --boost-us $boost" scx_central; do
 	# shellcheck disable=SC2086 # the scheduler and its options
-	sched_start /tmp/s.log $s || { echo "$s did not start"; cat /tmp/s.log; continue; }
+	sched_start "$TMP/s.log" $s || { echo "$s did not start"; cat "$TMP/s.log"; continue; }
 	row "${s%% *}"
 	sched_stop
 done
-
-kill $REDIS 2>/dev/null
-wait $REDIS 2>/dev/null
-netns_unpair

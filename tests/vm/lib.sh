@@ -3,7 +3,9 @@
 # from a cyclictest histogram, and test assertions with a pass/fail count.
 #
 # Sourced, not executed. Tests and benchmarks use the same helpers so a
-# measurement means the same thing in both.
+# measurement means the same thing in both; benchmarks also source it
+# natively (scripts/bench --native), so nothing here may need the zone
+# image where a system's own tool does the same.
 
 SCX=/sys/kernel/sched_ext
 CZ_PASS=0
@@ -171,32 +173,51 @@ summary() {
 }
 
 # load_modules: insmod the kernel modules mkinitramfs put in /cz/modules
-# (veth, ...), dependencies first; loaded ones are skipped.
+# (veth, ...), dependencies first; loaded ones are skipped. Outside a zone
+# (no /cz) there is nothing to do: the kernel loads what ip asks for.
 load_modules() {
+	[ -d /cz ] || return 0
 	[ -f /cz/modules/order ] || { echo "no /cz/modules/order in the image"; return 1; }
 	while read -r m; do
 		grep -q "^$m " /proc/modules || insmod "/cz/modules/$m.ko" || return 1
 	done < /cz/modules/order
 }
 
-# netns_pair: network namespaces "srv" (address $NS_SRV) and "cli" joined
-# by a veth pair, so that traffic between them crosses a real network stack
-# (veth xmit, NET_RX softirq), not loopback. netns_unpair removes them.
-# iproute2's ip by its path: Debian's busybox sh runs its own applet for a
-# bare "ip", and that one cannot name a veth peer.
+# netns_pair: network namespaces $NETNS_SRV (address $NS_SRV) and
+# $NETNS_CLI joined by a veth pair, so that traffic between them crosses a
+# real network stack (veth xmit, NET_RX softirq), not loopback.
+# netns_unpair removes them.
+# iproute2's ip by its path in a zone: Debian's busybox sh runs its own
+# applet for a bare "ip", and that one cannot name a veth peer.
 IP=/cz/bin/ip
+[ -x $IP ] || IP=ip
+NETNS_SRV=cz-srv
+NETNS_CLI=cz-cli
 NS_SRV=10.99.0.1
 NS_CLI=10.99.0.2
 netns_pair() {
 	load_modules &&
-	$IP netns add srv && $IP netns add cli &&
-	$IP link add veth-srv netns srv type veth peer name veth-cli netns cli &&
-	$IP -n srv addr add $NS_SRV/24 dev veth-srv &&
-	$IP -n cli addr add $NS_CLI/24 dev veth-cli &&
-	$IP -n srv link set lo up && $IP -n cli link set lo up &&
-	$IP -n srv link set veth-srv up && $IP -n cli link set veth-cli up
+	$IP netns add $NETNS_SRV && $IP netns add $NETNS_CLI &&
+	$IP link add veth-srv netns $NETNS_SRV type veth peer name veth-cli netns $NETNS_CLI &&
+	$IP -n $NETNS_SRV addr add $NS_SRV/24 dev veth-srv &&
+	$IP -n $NETNS_CLI addr add $NS_CLI/24 dev veth-cli &&
+	$IP -n $NETNS_SRV link set lo up && $IP -n $NETNS_CLI link set lo up &&
+	$IP -n $NETNS_SRV link set veth-srv up && $IP -n $NETNS_CLI link set veth-cli up
 }
 netns_unpair() {
-	$IP netns del srv 2>/dev/null
-	$IP netns del cli 2>/dev/null
+	$IP netns del $NETNS_SRV 2>/dev/null
+	$IP netns del $NETNS_CLI 2>/dev/null
 }
+
+# bench_setup: TMP, a new directory for a benchmark's files. At exit,
+# Ctrl-C included, the commands the caller put in AT_EXIT run (so that a
+# native run leaves no namespace, cgroup or server behind), then TMP goes.
+bench_setup() {
+	TMP=$(mktemp -d) || exit 1
+	AT_EXIT=
+	trap 'eval "$AT_EXIT"; rm -rf "$TMP"' EXIT
+	trap 'exit 130' INT TERM
+}
+
+# cgroup2_root: where the unified cgroup hierarchy is mounted.
+cgroup2_root() { awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts; }

@@ -1,8 +1,8 @@
 #!/bin/sh
 # scx_netaware test, run inside a Control Zone VM.
 #
-# Set-up: namespaces srv and cli joined by a veth pair, a cz-rr server in
-# srv, its client in cli, two stress-ng --cpu hogs, all on CPUs 0-1.
+# Set-up: namespaces cz-srv and cz-cli joined by a veth pair, a cz-rr
+# server in cz-srv, its client in cz-cli, two stress-ng --cpu hogs, all on CPUs 0-1.
 # Asserts: bad input exits 2 with one line and attaches nothing; timer-woken
 # tasks and the hogs are not classified net-woken, the server's and
 # client's wakeups are; nearly every net-woken wakeup gets a CPU at once
@@ -49,14 +49,14 @@ if ! netns_pair; then
 	summary
 	exit 1
 fi
-$T $IP netns exec srv cz-rr server 5000 &
+$T $IP netns exec $NETNS_SRV cz-rr server 5000 &
 SRV=$!
-$T $IP netns exec srv cz-rr server 5001 --spin-us $SPIN_US &
+$T $IP netns exec $NETNS_SRV cz-rr server 5001 --spin-us $SPIN_US &
 SPIN=$!
 
 # rr OUT COUNT: a latency run from cli to the server; p99, p90 in $P99, $P90
 rr() {
-	$T $IP netns exec cli cz-rr client $NS_SRV 5000 --count "$2" \
+	$T $IP netns exec $NETNS_CLI cz-rr client $NS_SRV 5000 --count "$2" \
 		--gap-us $GAP_US > "$1" 2>&1
 	P99=$(sed -n 's/.* p99_us \([0-9]*\) .*/\1/p' "$1")
 	P90=$(sed -n 's/.* p90_us \([0-9]*\) .*/\1/p' "$1")
@@ -108,7 +108,7 @@ else
 	czctl set boost_us=$SPIN_BOOST_US > /dev/null
 	r0=$(na_stat boost_revoked) u0=$(na_stat boost_run_us) c0=$(na_stat boosted)
 	l0=$(na_stat boost_late)
-	$T $IP netns exec cli cz-rr client $NS_SRV 5001 --count 20 --gap-us $GAP_US \
+	$T $IP netns exec $NETNS_CLI cz-rr client $NS_SRV 5001 --count 20 --gap-us $GAP_US \
 		> /tmp/spin.txt 2>&1
 	r1=$(na_stat boost_revoked) u1=$(na_stat boost_run_us) c1=$(na_stat boosted)
 	l1=$(na_stat boost_late)
