@@ -26,8 +26,9 @@ bench_count() {
 }
 
 # bench_exec NATIVE " VM-RUN OPTIONS" "COMMANDS" ARGS...: run the guest
-# part with ARGS (never returns); each VM-RUN option after a space. Natively every one of COMMANDS must be on PATH,
-# after the build's scheds/ and tools/; any refusal is one line, exit 2.
+# part with ARGS (never returns); each VM-RUN option follows a space.
+# Natively every one of COMMANDS must be on PATH, after the build's
+# scheds/ and tools/; any refusal is one line, exit 2.
 bench_exec() {
 	native=$1 vmopts=$2 needs=$3
 	shift 3
