@@ -68,6 +68,7 @@ run() {
 	sleep $((dur / 4))
 	kill -USR1 $meter
 	wait $meter $probe $hogs
+	meter= probe= hogs=	# gone: AT_EXIT must not kill their pids' next owners
 	set -- $(hist_pct "$TMP/hist" 50 99 99.9)
 	# "stress-ng: metrc: [PID] cpu OPS REAL USR SYS OPS/S(real) OPS/S(cpu)"
 	ops=$(awk '$4 == "cpu" && $5 ~ /^[0-9]+$/ { v = $(NF - 1) } END { printf "%.0f", v }' "$TMP/be.txt")
@@ -94,7 +95,7 @@ POLICY="--policy=fifo -p 50" NAME="fair, FIFO probe" run
 for mode in default strict; do
 	meter
 	sched_start "$TMP/mutex.log" scx_mutex $( [ $mode = strict ] && echo --strict) --lc-cgroup $CG ||
-		{ echo "scx_mutex did not start"; cat "$TMP/mutex.log"; kill $meter; continue; }
+		{ echo "scx_mutex did not start"; cat "$TMP/mutex.log"; kill $meter; wait $meter; meter=; continue; }
 	POLICY=--policy=other NAME="scx_mutex $mode" run
 	sched_stop
 done
