@@ -11,10 +11,12 @@
  *   scheduler's stat enum; userspace sums or lists the CPUs.
  * - The exit record the kernel hands to ops.exit is copied into the
  *   one-element map "cz_exit", which the loader library reads.
- * - Live tunables live in the array map "cz_knobs", indexed by the
- *   scheduler's knob enum, which the loader writes before attach and on
- *   every `czctl set`; read them with cz_knob() where they are used, so a
- *   change takes effect at the next decision without reloading.
+ * - Live tunables live in the array map "cz_tunables", indexed by the
+ *   scheduler's tunable enum, which the loader writes before attach and on
+ *   every `czctl set`; read them with cz_tunable() where they are used, so
+ *   a change takes effect at the next decision without reloading.
+ * - Kernel constants that are #defines (so not in BTF) and that several
+ *   schedulers use are defined here once: time units, clock ids, errnos.
  *
  * Compat: one object, built against one kernel's BTF, must load on every
  * kernel in vmconfigs/kernels (6.16.x and 7.3.x today). kfuncs whose
@@ -56,6 +58,15 @@
 
 /* Linux's PF_KTHREAD; not in BTF because it is a #define. */
 #define CZ_PF_KTHREAD	0x00200000
+
+/* #defines of the kernel's, so not in vmlinux.h. */
+enum {
+	NSEC_PER_USEC	= 1000ULL,
+	NSEC_PER_MSEC	= 1000 * NSEC_PER_USEC,
+	CLOCK_MONOTONIC	= 1,	/* for bpf_timer_init() */
+	EINVAL		= 22,
+	ENOMEM		= 12,
+};
 
 /*
  * scx_bpf_error()/scx_bpf_exit() take a format and an array of u64s; pack
@@ -148,15 +159,15 @@ static __always_inline void cz_stat_set(u32 idx, u64 val)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CZ_MAX_KNOBS);
+	__uint(max_entries, CZ_MAX_TUNABLES);
 	__type(key, u32);
 	__type(value, u64);
-} cz_knobs SEC(".maps");
+} cz_tunables SEC(".maps");
 
 /* The verifier inlines an array lookup with a constant key: this is cheap. */
-static __always_inline u64 cz_knob(u32 idx)
+static __always_inline u64 cz_tunable(u32 idx)
 {
-	u64 *v = bpf_map_lookup_elem(&cz_knobs, &idx);
+	u64 *v = bpf_map_lookup_elem(&cz_tunables, &idx);
 
 	return v ? *v : 0;
 }
@@ -199,10 +210,7 @@ static __always_inline void cz_record_exit(struct scx_exit_info *ei)
  * per-CPU cache that refills asynchronously. So retry a bounded number of
  * times. ops.init_task stays non-sleepable although the kernel allows a
  * sleepable one: the enable path calls it with forks locked out, where a
- * GFP_KERNEL allocation may wait for work that needs a new kworker. A
- * sleepable version hung a 6.16 zone once (khugepaged and sched_ext_helper
- * blocked for minutes behind the enabling loader); four reruns did not,
- * so that is a suspicion, not a proof, but not a risk worth taking.
+ * GFP_KERNEL allocation may wait for work that needs a new kworker.
  */
 enum { CZ_TASK_CTX_TRIES = 64 };
 

@@ -32,7 +32,7 @@ enum {
 	/* Upper bound on stats slots per scheduler (map size). */
 	CZ_MAX_STATS		= 32,
 	/* Upper bound on live tunables per scheduler (map size). */
-	CZ_MAX_KNOBS		= 16,
+	CZ_MAX_TUNABLES		= 16,
 };
 
 /*
@@ -63,14 +63,14 @@ enum cz_stat_kind {
 #define CZ_STAT_ENUM(id, key, kind, desc) id,
 
 /*
- * Live tunables ("knobs") are declared once per scheduler the same way:
- *   #define FOO_KNOBS(X) X(FOO_KNOB_X, "name", min, max, default, "what it sets")
+ * Live tunables are declared once per scheduler the same way:
+ *   #define FOO_TUNABLES(X) X(FOO_TUN_X, "name", min, max, default, "what it sets")
  * Values are unsigned integers in [min, max]. The BPF side reads them from
- * the array map "cz_knobs" at each use (cz_knob()); userspace makes the
+ * the array map "cz_tunables" at each use (cz_tunable()); userspace makes the
  * command-line options, the range checks and the socket's "set" request
  * from the same list.
  */
-#define CZ_KNOB_ENUM(id, name, min, max, dfl, desc) id,
+#define CZ_TUNABLE_ENUM(id, name, min, max, dfl, desc) id,
 
 /*
  * Task sets (include/cz_taskset.bpf.h, lib/cz_taskset.h): rules that put

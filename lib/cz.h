@@ -8,9 +8,13 @@
  * (-v, -i, --json, -p, --stats-socket, --version, --help), an option per
  * live tunable, rule options per task set, the root and sched_ext checks,
  * load and attach, SIGINT/SIGTERM, the stats line every interval, the
- * stats socket (cz_ctl.h) served from its own thread, the exit report, and
- * re-opening the scheduler when the kernel asks for a restart (e.g. after
- * CPU hotplug).
+ * stats socket (cz_stats_proto.h) served from its own thread, the exit
+ * report, and re-opening the scheduler when the kernel asks for a restart
+ * (e.g. after CPU hotplug).
+ *
+ * Where it is done: cz_loader.c (the life of the process), cz_opts.c (the
+ * command line), cz_ops.c (struct_ops fields), cz_live.c (what the stats
+ * socket serves while it runs), cz_exit.c (the exit record).
  *
  * Exit codes: 0 clean exit; 1 the scheduler could not run or was ejected by
  * the kernel (the kernel's reason and message are printed); 2 bad usage
@@ -25,13 +29,8 @@
 #include <stdio.h>
 #include <bpf/libbpf.h>
 #include "cz_shared.h"
-#include "cz_ctl.h"
-
-enum {
-	CZ_EXIT_OK	= 0,
-	CZ_EXIT_FAIL	= 1,
-	CZ_EXIT_USAGE	= 2,
-};
+#include "cz_stats.h"
+#include "cz_util.h"
 
 /*
  * A task set the scheduler treats specially (e.g. "lc", latency-critical):
@@ -73,12 +72,12 @@ struct cz_sched {
 	const struct cz_stat_desc	*stats;
 	unsigned int			nr_stats;
 	/*
-	 * Live tunables (CZ_KNOB_DESC table): libcz makes an option of each
-	 * (name with '-' for '_'), writes the values into "cz_knobs" before
+	 * Live tunables (CZ_TUNABLE_DESC table): libcz makes an option of each
+	 * (name with '-' for '_'), writes the values into "cz_tunables" before
 	 * attach and serves the socket's "set" request.
 	 */
-	const struct cz_knob_desc	*knobs;
-	unsigned int			nr_knobs;
+	const struct cz_tunable_desc	*tunables;
+	unsigned int			nr_tunables;
 	/*
 	 * Task sets: libcz makes the rule options of each, writes the rules
 	 * into the cz_ts_* maps before attach and serves the socket's "rule"
@@ -92,12 +91,9 @@ struct cz_sched {
 int cz_main(const struct cz_sched *sched, int argc, char **argv);
 
 /*
- * Option values: parse @arg as a number in [@min, @max]. On error, fill
- * @err and return -1; cz_opt_num() wraps this for argp parsers and exits
- * with a usage error naming @opt.
+ * Option values for argp parsers: @arg as a number in [@min, @max]
+ * (cz_parse_num()), or a usage error naming @opt.
  */
-int cz_parse_num(const char *arg, double min, double max, bool integer,
-		 double *out, char *err, size_t errlen);
 unsigned long long cz_opt_uint(struct argp_state *state, const char *opt,
 			       const char *arg, unsigned long long min,
 			       unsigned long long max);
@@ -112,15 +108,5 @@ const char *cz_exit_kind_name(int kind);
 int cz_exit_status(const struct cz_exit_info *ei, bool stopped_by_us);
 bool cz_exit_wants_restart(const struct cz_exit_info *ei);
 void cz_exit_report(FILE *f, const char *prog, const struct cz_exit_info *ei);
-
-/*
- * Statistics: @vals holds nr_stats * nr_cpus u64s (stat-major), as read
- * from the per-CPU map. cz_stats_format() writes one line (terminal or
- * JSON) comparing @vals against @prev (NULL: report totals).
- */
-int cz_stats_format(char *buf, size_t len, const struct cz_stats_view *v,
-		    const u64 *vals, const u64 *prev, bool json);
-int cz_stats_read(struct bpf_map *map, unsigned int nr_stats,
-		  unsigned int nr_cpus, u64 *vals);
 
 #endif /* __CZ_H */

@@ -1,27 +1,60 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Statistics: read the scheduler's per-CPU "cz_stats" map and format one
- * line per interval, for a terminal or as one JSON object.
+ * Statistics and tunables from their descriptor tables (cz_stats.h):
+ * totals over CPUs, the range check of a tunable, and the line a loader
+ * prints every interval, for a terminal or as one JSON object.
  *
  * Counters are reported as the change over the interval (or as totals on
  * the final line); gauges as their current value; per-CPU counters also
  * list each CPU. Only numbers and fixed keys are printed, so JSON is
  * written directly.
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
-#include <bpf/bpf.h>
-#include "cz.h"
+#include "cz_stats.h"
 
-int cz_stats_read(struct bpf_map *map, unsigned int nr_stats,
-		  unsigned int nr_cpus, u64 *vals)
+enum {
+	ECHO_MAX = 64,		/* bytes of a client's name quoted back */
+};
+
+u64 cz_stats_total(const u64 *vals, unsigned int idx, unsigned int nr_cpus)
 {
-	int fd = bpf_map__fd(map);
+	u64 sum = 0;
 
-	for (u32 i = 0; i < nr_stats; i++)
-		if (bpf_map_lookup_elem(fd, &i, &vals[i * nr_cpus]))
-			return -1;
-	return 0;
+	for (unsigned int c = 0; c < nr_cpus; c++)
+		sum += vals[idx * nr_cpus + c];
+	return sum;
+}
+
+int cz_tunable_check(const struct cz_tunable_desc *tunables, unsigned int nr,
+		     const char *name, u64 value, char *err, size_t errlen)
+{
+	size_t off = 0;
+
+	for (unsigned int i = 0; i < nr; i++) {
+		const struct cz_tunable_desc *t = &tunables[i];
+
+		if (strcmp(t->name, name))
+			continue;
+		if (value < t->min || value > t->max) {
+			snprintf(err, errlen, "%s: %llu is out of range [%llu, %llu]",
+				 t->name, (unsigned long long)value,
+				 (unsigned long long)t->min,
+				 (unsigned long long)t->max);
+			return -ERANGE;
+		}
+		return i;
+	}
+	off = snprintf(err, errlen, "unknown tunable \"%.*s\" (%s", ECHO_MAX,
+		       name, nr ? "known:" : "this scheduler has none");
+	for (unsigned int i = 0; i < nr && off < errlen; i++)
+		off += snprintf(err + off, errlen - off, "%s%s", i ? ", " : " ",
+				tunables[i].name);
+	if (off < errlen)
+		snprintf(err + off, errlen - off, ")");
+	return -ENOENT;
 }
 
 struct out {

@@ -2,7 +2,7 @@
 /* SMT topology from sysfs; see cz_topo.h. */
 #include <stdio.h>
 #include <stdlib.h>
-#include "cz_ctl.h"
+#include "cz_util.h"
 #include "cz_topo.h"
 
 enum {

@@ -57,8 +57,7 @@
  *   code the XSAVE state cannot show: a CPU without XINUSE-reliable state,
  *   or AVX-512 work whose state happens to be clean when it is switched out.
  * - Where the state lives: kernels since 6.15 place struct fpu right after
- *   task_struct (both test kernels, 6.16 and 7.3, do), older ones embed it
- *   as thread.fpu; both are found by CO-RE, and fpu->fpstate points to the
+ *   task_struct, older ones embed it as thread.fpu; both are found by CO-RE, and fpu->fpstate points to the
  *   buffer in both.
  *
  * Counters are read from a tp_btf sched_switch program: struct_ops
@@ -67,9 +66,9 @@
  * sched_ext. The switch comes after ops.stopping, so what a period
  * measured applies from the task's next run on; a hinted task's periods
  * count as its level's. The counter path is written from Intel's and the
- * kernel's documentation; the emulated CPUs of our test zones have no PMU,
- * so only its plumbing is tested there (loader --counters software: both
- * clocks are the CPU's software clock, every measured ratio must be 1.0).
+ * kernel's documentation; where there is no PMU, --counters software runs
+ * its plumbing with the CPU's software clock as both clocks, so every
+ * measured ratio must be 1.0.
  *
  * Limits: the classification lags one run (it reads the state saved when
  * the task last stopped). The license of a core is modelled, not measured:
@@ -86,11 +85,9 @@
 char _license[] SEC("license") = "GPL";
 
 enum {
-	NSEC_PER_USEC		= 1000ULL,
 	SHARED_DSQ		= 0,	/* the one vtime-ordered queue */
 	NO_SIBLING		= -1,
 	MAX_SCAN		= 64,	/* queued tasks looked at per dispatch */
-	ENOMEM			= 12,
 	/* XSAVE state components (Intel SDM vol. 1, 13.1). */
 	AVXF_XF_YMM		= 1ULL << 2,
 	AVXF_XF_AVX512		= (1ULL << 5) | (1ULL << 6) | (1ULL << 7),
@@ -180,7 +177,7 @@ struct task_struct___cz_fpu_embedded {
 
 static __always_inline u64 slice_ns(void)
 {
-	return cz_knob(KNOB_SLICE_US) * NSEC_PER_USEC;
+	return cz_tunable(TUN_SLICE_US) * NSEC_PER_USEC;
 }
 
 static __always_inline struct cpu_ctx *cpu_ctx(s32 cpu)
@@ -351,7 +348,7 @@ void BPF_STRUCT_OPS(avxfreq_enqueue, struct task_struct *p, u64 enq_flags)
 	u64 vtime = woken ? credited_vtime(p) : p->scx.dsq_vtime;
 
 	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), vtime, enq_flags);
-	if (woken && cz_knob(KNOB_WAKE_PREEMPT))
+	if (woken && cz_tunable(TUN_WAKE_PREEMPT))
 		preempt_for(p, vtime);
 }
 
@@ -476,9 +473,9 @@ static void charge(struct task_struct *p, s32 cpu, struct cpu_ctx *c, u64 now)
 		if (slowed && slow_level < NR_LIC_LEVELS) {
 			tctx->slowed = true;
 			cz_stat_add(ST_SLOWED_NS, slowed);
-			if (cz_knob(KNOB_COMPENSATE))
+			if (cz_tunable(TUN_COMPENSATE))
 				charged = avxf_charge(ran, slowed, level_ratio(slow_level),
-						      avxf_pct_q16(cz_knob(KNOB_MIN_CHARGE_PCT)));
+						      avxf_pct_q16(cz_tunable(TUN_MIN_CHARGE_PCT)));
 			cz_stat_add(ST_CREDIT_NS, ran - charged);
 		}
 	}

@@ -176,7 +176,7 @@ static void avxfreq_destroy(void)
 }
 
 static const struct cz_stat_desc stats[] = { AVXFREQ_STATS(CZ_STAT_DESC) };
-static const struct cz_knob_desc knobs[] = { AVXFREQ_KNOBS(CZ_KNOB_DESC) };
+static const struct cz_tunable_desc tunables[] = { AVXFREQ_TUNABLES(CZ_TUNABLE_DESC) };
 /* In AVXF_SET_* bit order. */
 static const struct cz_set_desc sets[] = {
 	{ "avx2", "tasks that run 256-bit (AVX2) code, whatever their XSAVE state shows" },
@@ -194,8 +194,8 @@ static const struct cz_sched avxfreq_sched = {
 	.destroy	= avxfreq_destroy,
 	.stats		= stats,
 	.nr_stats	= NR_AVXFREQ_STATS,
-	.knobs		= knobs,
-	.nr_knobs	= NR_AVXFREQ_KNOBS,
+	.tunables	= tunables,
+	.nr_tunables	= NR_AVXFREQ_TUNABLES,
 	.sets		= sets,
 	.nr_sets	= sizeof(sets) / sizeof(sets[0]),
 };

@@ -72,20 +72,20 @@ enum avxfreq_stat {
 	NR_AVXFREQ_STATS
 };
 
-#define AVXFREQ_KNOBS(X)						\
-	X(KNOB_SLICE_US, "slice_us", 100, 10 * 1000 * 1000, 20000,	\
+#define AVXFREQ_TUNABLES(X)						\
+	X(TUN_SLICE_US, "slice_us", 100, 10 * 1000 * 1000, 20000,	\
 	  "Time slice in microseconds")					\
-	X(KNOB_MIN_CHARGE_PCT, "min_charge_pct", 1, 100, 50,		\
+	X(TUN_MIN_CHARGE_PCT, "min_charge_pct", 1, 100, 50,		\
 	  "Lowest charge for slowed time, in percent of the runtime (clamp)") \
-	X(KNOB_COMPENSATE, "compensate", 0, 1, 1,			\
+	X(TUN_COMPENSATE, "compensate", 0, 1, 1,			\
 	  "1: charge slowed tasks by the frequency they got; 0: plain vtime") \
-	X(KNOB_WAKE_PREEMPT, "preempt_on_wake", 0, 1, 1,			\
+	X(TUN_WAKE_PREEMPT, "preempt_on_wake", 0, 1, 1,			\
 	  "1: a waking task owed more than a running one preempts it; "	\
 	  "0: it waits for a slice to end")
 
-enum avxfreq_knob {
-	AVXFREQ_KNOBS(CZ_KNOB_ENUM)
-	NR_AVXFREQ_KNOBS
+enum avxfreq_tunable {
+	AVXFREQ_TUNABLES(CZ_TUNABLE_ENUM)
+	NR_AVXFREQ_TUNABLES
 };
 
 /* License levels: what the widest vector code that ran does to a core. */
@@ -217,9 +217,8 @@ static inline u32 avxf_wide_level(u64 w256, u64 w512, u64 cycles)
  * clocks took @took_start ns at its start and @took_end ns at its end?
  * The clocks are read one after the other, so its ratio is off by up to
  * the two readings' time over its length: at most 1/2^AVXF_TIGHT_SHIFT
- * (0.8%) is allowed. On hardware a reading takes about a microsecond;
- * under TCG 10-50 us, and now and then a host stall of milliseconds,
- * which, averaged in, moved a software-clock ratio of 1.0 to 1.05.
+ * (0.8%) is allowed, so that a stall between the two readings (a vCPU
+ * descheduled by its host) is not averaged into the level's ratio.
  */
 static inline bool avxf_reads_tight(u64 took_start, u64 took_end, u64 period_ns)
 {

@@ -20,7 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "cz_ctl.h"
+#include "cz_util.h"
 #include "counters.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>

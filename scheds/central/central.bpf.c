@@ -24,8 +24,7 @@
  *   running the longest CPU burst, preempting that task at once, if it is a
  *   hog (it ran an eighth of a slice without sleeping). Not while more tasks
  *   wait than there are workers: every task waits then, and reordering them
- *   would only add context switches and IPI round trips (it halves
- *   hackbench throughput).
+ *   would only add context switches and IPI round trips.
  * - Per-CPU kthreads go straight to the head of their own CPU's local queue:
  *   they can run nowhere else and must never wait behind a hog. Other tasks
  *   that may run only on the central CPU run there, with a finite slice; the
@@ -43,8 +42,6 @@
 char _license[] SEC("license") = "GPL";
 
 enum {
-	NSEC_PER_USEC		= 1000ULL,
-	NSEC_PER_MSEC		= 1000 * NSEC_PER_USEC,
 	CENTRAL_DSQ		= 0,	/* the one queue every task waits in */
 	HUNGRY_NONE		= 0,
 	HUNGRY_NEXT		= 1,	/* running, nothing queued behind it */
@@ -53,8 +50,6 @@ enum {
 	WAKE_GRAN_DIV		= 4,	/* owed CPU: trails by slice / 4 */
 	VICTIM_MIN_RUN_DIV	= 8,	/* a hog: ran slice / 8 without sleeping */
 	MAX_PLACE_SCAN		= 64,	/* queued tasks looked at per decision */
-	CLOCK_MONOTONIC		= 1,
-	EINVAL			= 22,
 };
 
 const volatile u32 central_cpu;
@@ -63,7 +58,7 @@ const volatile u32 nr_cpus = 1;		/* possible CPUs, set by the loader */
 /* The slice is a live tunable (czctl set slice_us=N): read at each use. */
 static __always_inline u64 slice_ns(void)
 {
-	return cz_knob(KNOB_SLICE_US) * NSEC_PER_USEC;
+	return cz_tunable(TUN_SLICE_US) * NSEC_PER_USEC;
 }
 
 /* The newest vtime a task started with: the fair "now" of the system. */
@@ -422,7 +417,7 @@ s32 BPF_STRUCT_OPS(central_init_task, struct task_struct *p,
 		   struct scx_init_task_args *args)
 {
 	if (!cz_task_ctx_create(&task_ctxs, p))
-		return -12;	/* -ENOMEM */
+		return -ENOMEM;
 	return 0;
 }
 
@@ -471,7 +466,7 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(central_init)
 
 	timer = bpf_map_lookup_elem(&central_timer, &zero);
 	if (!timer)
-		return -22;
+		return -EINVAL;
 	bpf_timer_init(timer, &central_timer, CLOCK_MONOTONIC);
 	bpf_timer_set_callback(timer, central_tick);
 

@@ -67,7 +67,7 @@ static void central_destroy(void)
 }
 
 static const struct cz_stat_desc stats[] = { CENTRAL_STATS(CZ_STAT_DESC) };
-static const struct cz_knob_desc knobs[] = { CENTRAL_KNOBS(CZ_KNOB_DESC) };
+static const struct cz_tunable_desc tunables[] = { CENTRAL_TUNABLES(CZ_TUNABLE_DESC) };
 
 static const struct cz_sched central_sched = {
 	.name		= "central",
@@ -79,8 +79,8 @@ static const struct cz_sched central_sched = {
 	.destroy	= central_destroy,
 	.stats		= stats,
 	.nr_stats	= NR_CENTRAL_STATS,
-	.knobs		= knobs,
-	.nr_knobs	= NR_CENTRAL_KNOBS,
+	.tunables	= tunables,
+	.nr_tunables	= NR_CENTRAL_TUNABLES,
 };
 
 int main(int argc, char **argv)

@@ -38,13 +38,13 @@ enum central_stat {
 	NR_CENTRAL_STATS
 };
 
-#define CENTRAL_KNOBS(X)						\
-	X(KNOB_SLICE_US, "slice_us", 1, 10 * 1000 * 1000, 20000,		\
+#define CENTRAL_TUNABLES(X)						\
+	X(TUN_SLICE_US, "slice_us", 1, 10 * 1000 * 1000, 20000,		\
 	  "Time slice in microseconds: how long a task runs while others wait")
 
-enum central_knob {
-	CENTRAL_KNOBS(CZ_KNOB_ENUM)
-	NR_CENTRAL_KNOBS
+enum central_tunable {
+	CENTRAL_TUNABLES(CZ_TUNABLE_ENUM)
+	NR_CENTRAL_TUNABLES
 };
 
 #endif /* __CENTRAL_H */

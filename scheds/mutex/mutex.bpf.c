@@ -63,17 +63,12 @@
 char _license[] SEC("license") = "GPL";
 
 enum {
-	NSEC_PER_USEC	= 1000ULL,
-	NSEC_PER_MSEC	= 1000 * NSEC_PER_USEC,
 	LC_DSQ		= 0,
 	BE_DSQ		= 1,
 	SYS_DSQ		= 2,	/* kernel threads that may run on several CPUs */
 	NR_CLASSES	= 3,
 	RESCUE_PERIOD_NS = 10 * NSEC_PER_MSEC,	/* the parked-lane check */
 	RESCUE_AFTER_NS	= 20 * NSEC_PER_MSEC,	/* parked this long: look again */
-	CLOCK_MONOTONIC	= 1,
-	ENOMEM		= 12,
-	EINVAL		= 22,
 };
 
 /* What a claim tells the dispatching lane. */
@@ -165,8 +160,8 @@ static __always_inline u64 dsq_of(u32 cls)
 /* Slices are live tunables: read at each use. */
 static __always_inline u64 slice_of(u32 cls)
 {
-	return NSEC_PER_USEC * (cls == CLS_LC ? cz_knob(KNOB_LC_SLICE_US) :
-						cz_knob(KNOB_BE_SLICE_US));
+	return NSEC_PER_USEC * (cls == CLS_LC ? cz_tunable(TUN_LC_SLICE_US) :
+						cz_tunable(TUN_BE_SLICE_US));
 }
 
 static struct task_ctx *task_ctx(struct task_struct *p)
@@ -377,7 +372,7 @@ static bool try_class(s32 cpu, struct task_struct *prev, u32 prev_cls,
 /* The BE queue's head has waited longer than the budget. */
 static bool be_starved(u64 now)
 {
-	u64 budget = cz_knob(KNOB_BE_MAX_WAIT_MS) * NSEC_PER_MSEC;
+	u64 budget = cz_tunable(TUN_BE_MAX_WAIT_MS) * NSEC_PER_MSEC;
 	struct task_struct *p;
 	bool starved = false;
 

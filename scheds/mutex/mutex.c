@@ -103,7 +103,7 @@ static void mutex_destroy(void)
 }
 
 static const struct cz_stat_desc stats[] = { MUTEX_STATS(CZ_STAT_DESC) };
-static const struct cz_knob_desc knobs[] = { MUTEX_KNOBS(CZ_KNOB_DESC) };
+static const struct cz_tunable_desc tunables[] = { MUTEX_TUNABLES(CZ_TUNABLE_DESC) };
 static const struct cz_set_desc sets[] = {
 	{ "lc", "latency-critical: never shares a physical core with best-effort work" },
 };
@@ -119,8 +119,8 @@ static const struct cz_sched mutex_sched = {
 	.destroy	= mutex_destroy,
 	.stats		= stats,
 	.nr_stats	= NR_MUTEX_STATS,
-	.knobs		= knobs,
-	.nr_knobs	= NR_MUTEX_KNOBS,
+	.tunables	= tunables,
+	.nr_tunables	= NR_MUTEX_TUNABLES,
 	.sets		= sets,
 	.nr_sets	= 1,
 };

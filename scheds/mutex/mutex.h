@@ -67,18 +67,18 @@ enum mutex_stat {
 	NR_MUTEX_STATS
 };
 
-#define MUTEX_KNOBS(X)								\
-	X(KNOB_LC_SLICE_US, "lc_slice_us", 100, 1000 * 1000, 5000,		\
+#define MUTEX_TUNABLES(X)								\
+	X(TUN_LC_SLICE_US, "lc_slice_us", 100, 1000 * 1000, 5000,		\
 	  "Time slice of latency-critical tasks in microseconds")		\
-	X(KNOB_BE_SLICE_US, "be_slice_us", 100, 1000 * 1000, 10000,		\
+	X(TUN_BE_SLICE_US, "be_slice_us", 100, 1000 * 1000, 10000,		\
 	  "Time slice of best-effort tasks in microseconds")			\
-	X(KNOB_BE_MAX_WAIT_MS, "be_max_wait_ms", 1, 20000, 2000,		\
+	X(TUN_BE_MAX_WAIT_MS, "be_max_wait_ms", 1, 20000, 2000,		\
 	  "A best-effort task that waited this long runs ahead of "		\
 	  "latency-critical work (below the kernel's 30 s watchdog)")
 
-enum mutex_knob {
-	MUTEX_KNOBS(CZ_KNOB_ENUM)
-	NR_MUTEX_KNOBS
+enum mutex_tunable {
+	MUTEX_TUNABLES(CZ_TUNABLE_ENUM)
+	NR_MUTEX_TUNABLES
 };
 
 /* Set 0 of the task-set maps: the latency-critical tasks. */

@@ -59,7 +59,6 @@
 char _license[] SEC("license") = "GPL";
 
 enum {
-	NSEC_PER_USEC		= 1000ULL,
 	SHARED_DSQ		= 0,	/* vtime-ordered: tasks without a boost */
 	BOOST_DSQ		= 1,	/* FIFO, served first: boosted and net threads */
 	BOOST_BURST		= 8,	/* boosts a full token bucket holds */
@@ -74,9 +73,6 @@ enum {
 	SCORE_CORE		= 3,	/* its core, */
 	SCORE_LLC		= 2,	/* then its LLC, */
 	SCORE_ANY		= 1,	/* then anywhere */
-	CLOCK_MONOTONIC		= 1,
-	ENOMEM			= 12,
-	EINVAL			= 22,
 };
 
 const volatile u32 nr_cpus = 1;			/* possible CPUs */
@@ -139,12 +135,12 @@ struct {
 
 static __always_inline u64 slice_ns(void)
 {
-	return cz_knob(KNOB_SLICE_US) * NSEC_PER_USEC;
+	return cz_tunable(TUN_SLICE_US) * NSEC_PER_USEC;
 }
 
 static __always_inline u64 boost_ns(void)
 {
-	return cz_knob(KNOB_BOOST_US) * NSEC_PER_USEC;
+	return cz_tunable(TUN_BOOST_US) * NSEC_PER_USEC;
 }
 
 static __always_inline struct cpu_ctx *cpu_ctx(s32 cpu)
@@ -200,8 +196,8 @@ static __always_inline bool is_net_thread(const struct task_struct *p)
 /*
  * The NET_RX softirq's handler, entered and left: the hook runs only while
  * packets arrive. (The softirq_entry/exit and sched_waking tracepoints run
- * on every softirq and wakeup; attaching or detaching them patches those
- * hot paths, and under TCG that crashed a guest with an int3 Oops.)
+ * on every softirq and wakeup, and attaching or detaching them patches
+ * those hot paths.)
  */
 static __always_inline void mark_net_rx(u64 since)
 {
@@ -248,7 +244,7 @@ static void refill(struct task_ctx *tctx, u64 now)
 		tctx->tokens = cap;
 		return;
 	}
-	tctx->tokens += elapsed * cz_knob(KNOB_BOOST_PCT) / 100;
+	tctx->tokens += elapsed * cz_tunable(TUN_BOOST_PCT) / 100;
 	if (tctx->tokens > cap)
 		tctx->tokens = cap;
 }
@@ -484,9 +480,8 @@ void BPF_STRUCT_OPS(netaware_dispatch, s32 cpu, struct task_struct *prev)
  * The task running on @cpu has used its boost: take it back. It is an
  * ordinary task on its slice from now on, which boosted tasks may preempt;
  * preempted at once only if one already waits. (Preempted at once to queue
- * by vtime, cz-rr's server and client waited there behind hogs: 2.5 ms on
- * average under TCG, a third of the waits over 3 ms; keeping the slice
- * halved the requests slower than 5 ms.)
+ * by vtime, a request's server and client would wait there behind the
+ * hogs.)
  */
 static void boost_end(s32 cpu, struct cpu_ctx *c)
 {

@@ -2,7 +2,7 @@
 /*
  * scx_netaware loader: the policy's topology (from sysfs, into rodata), its
  * statistics, tunables and task set; libcz does the rest. Its tracing
- * programs (softirq_entry/exit, sched_waking) are attached by libcz right
+ * programs (fentry/fexit of net_rx_action) are attached by libcz right
  * after the scheduler.
  *
  * Topology: cores from lib/cz_topo (a CPU offline at start is in no core),
@@ -56,7 +56,7 @@ static struct bpf_object_skeleton *netaware_open(const struct cz_opts *o)
 }
 
 static const struct cz_stat_desc stats[] = { NETAWARE_STATS(CZ_STAT_DESC) };
-static const struct cz_knob_desc knobs[] = { NETAWARE_KNOBS(CZ_KNOB_DESC) };
+static const struct cz_tunable_desc tunables[] = { NETAWARE_TUNABLES(CZ_TUNABLE_DESC) };
 static const struct cz_set_desc sets[NR_NETAWARE_SETS] = {
 	[SET_NET] = { "net", "network-latency-critical: net-woken on every wakeup" },
 };
@@ -69,8 +69,8 @@ static const struct cz_sched netaware_sched = {
 	.destroy	= netaware_destroy,
 	.stats		= stats,
 	.nr_stats	= NR_NETAWARE_STATS,
-	.knobs		= knobs,
-	.nr_knobs	= NR_NETAWARE_KNOBS,
+	.tunables	= tunables,
+	.nr_tunables	= NR_NETAWARE_TUNABLES,
 	.sets		= sets,
 	.nr_sets	= NR_NETAWARE_SETS,
 };

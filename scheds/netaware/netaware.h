@@ -38,17 +38,17 @@ enum netaware_stat {
 	NR_NETAWARE_STATS
 };
 
-#define NETAWARE_KNOBS(X)						\
-	X(KNOB_BOOST_US, "boost_us", 1, 100 * 1000, 200,			\
+#define NETAWARE_TUNABLES(X)						\
+	X(TUN_BOOST_US, "boost_us", 1, 100 * 1000, 200,			\
 	  "Boost in microseconds: CPU time a net-woken task keeps priority after its wakeup") \
-	X(KNOB_BOOST_PCT, "boost_pct", 1, 100, 50,				\
+	X(TUN_BOOST_PCT, "boost_pct", 1, 100, 50,				\
 	  "Rate limit: percent of one CPU a task may run boosted over time")	\
-	X(KNOB_SLICE_US, "slice_us", 100, 10 * 1000 * 1000, 5000,		\
+	X(TUN_SLICE_US, "slice_us", 100, 10 * 1000 * 1000, 5000,		\
 	  "Time slice in microseconds for tasks without a boost")
 
-enum netaware_knob {
-	NETAWARE_KNOBS(CZ_KNOB_ENUM)
-	NR_NETAWARE_KNOBS
+enum netaware_tunable {
+	NETAWARE_TUNABLES(CZ_TUNABLE_ENUM)
+	NR_NETAWARE_TUNABLES
 };
 
 /* Task sets (--net-pid/--net-comm/--net-cgroup): set i is bit 1 << i. */

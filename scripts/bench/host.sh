@@ -44,7 +44,7 @@ bench_exec() {
 		bench_die "--native: a sched_ext scheduler is attached ($(cat /sys/kernel/sched_ext/root/ops 2>/dev/null)); stop it first"
 	[ "$(id -u)" = 0 ] || bench_die "--native: needs root"
 	build=${CZ_BUILD:-$bench_root/build}
-	PATH=$build/scheds:$build/tools:$PATH
+	PATH=$build/scheds:$build/tools/czctl:$build/tools:$build/tests/helpers:$PATH
 	for c in $needs; do
 		command -v "$c" > /dev/null ||
 			bench_die "--native: '$c' is not installed (or not built: scripts/setup)"

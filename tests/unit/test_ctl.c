@@ -21,7 +21,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include "cz_ctl.h"
+#include "cz_stats_client.h"
+#include "cz_stats_print.h"
+#include "cz_stats_server.h"
 
 enum { S_DISPATCH, S_QUEUED, S_KICK, NR_S };
 
@@ -42,19 +44,19 @@ static const struct cz_stats_view view = {
 /* ---- requests ---- */
 
 static int decode(const char *line, char *err, size_t errlen,
-		  enum cz_ctl_req_kind *kind)
+		  enum cz_stats_req_kind *kind)
 {
-	struct cz_ctl_req req = { .kind = -1 };
-	int ret = cz_ctl_decode(line, strlen(line), &req, err, errlen);
+	struct cz_stats_req req = { .kind = -1 };
+	int ret = cz_stats_decode_request(line, strlen(line), &req, err, errlen);
 
 	if (kind)
 		*kind = req.kind;
 	return ret;
 }
 
-static void decode_ok(const char *line, enum cz_ctl_req_kind want)
+static void decode_ok(const char *line, enum cz_stats_req_kind want)
 {
-	enum cz_ctl_req_kind kind;
+	enum cz_stats_req_kind kind;
 	char err[256] = "";
 
 	cr_assert_eq(decode(line, err, sizeof(err), &kind), 0,
@@ -72,11 +74,11 @@ static void decode_bad(const char *line, const char *want)
 
 Test(decode, well_formed_requests)
 {
-	decode_ok("{\"req\":\"stats\",\"args\":{\"target\":\"top\"}}", CZ_CTL_REQ_STATS);
-	decode_ok("{\"req\":\"stats\"}", CZ_CTL_REQ_STATS);
-	decode_ok("{\"req\":\"stats\",\"args\":{}}", CZ_CTL_REQ_STATS);
-	decode_ok("  { \"args\" : {\"x\":1}, \"req\" : \"stats\" }\r", CZ_CTL_REQ_STATS);
-	decode_ok("{\"req\":\"stats_meta\"}", CZ_CTL_REQ_STATS_META);
+	decode_ok("{\"req\":\"stats\",\"args\":{\"target\":\"top\"}}", CZ_STATS_REQ_STATS);
+	decode_ok("{\"req\":\"stats\"}", CZ_STATS_REQ_STATS);
+	decode_ok("{\"req\":\"stats\",\"args\":{}}", CZ_STATS_REQ_STATS);
+	decode_ok("  { \"args\" : {\"x\":1}, \"req\" : \"stats\" }\r", CZ_STATS_REQ_STATS);
+	decode_ok("{\"req\":\"stats_meta\"}", CZ_STATS_REQ_STATS_META);
 }
 
 Test(decode, malformed_json)
@@ -93,10 +95,10 @@ Test(decode, malformed_json)
 Test(decode, nul_after_the_object_is_refused)
 {
 	static const char line[] = "{\"req\":\"stats\"}\0{}";
-	struct cz_ctl_req req;
+	struct cz_stats_req req;
 	char err[256] = "";
 
-	cr_assert_eq(cz_ctl_decode(line, sizeof(line) - 1, &req, err, sizeof(err)), EINVAL);
+	cr_assert_eq(cz_stats_decode_request(line, sizeof(line) - 1, &req, err, sizeof(err)), EINVAL);
 	cr_assert(strstr(err, "bytes after the value"), "%s", err);
 }
 
@@ -133,20 +135,20 @@ Test(decode, unknown_requests_and_targets)
 
 Test(decode, oversized_line_is_emsgsize)
 {
-	size_t len = CZ_CTL_LINE_MAX + 1;
+	size_t len = CZ_STATS_LINE_MAX + 1;
 	char *line = malloc(len);
-	struct cz_ctl_req req;
+	struct cz_stats_req req;
 	char err[256] = "";
 
 	memset(line, ' ', len);
-	cr_assert_eq(cz_ctl_decode(line, len, &req, err, sizeof(err)), EMSGSIZE);
+	cr_assert_eq(cz_stats_decode_request(line, len, &req, err, sizeof(err)), EMSGSIZE);
 	cr_assert(strstr(err, "longer than 65536 bytes"), "%s", err);
 	free(line);
 }
 
 Test(encode, requests)
 {
-	char *a = cz_ctl_request("stats", "top"), *b = cz_ctl_request("stats_meta", NULL);
+	char *a = cz_stats_request("stats", "top"), *b = cz_stats_request("stats_meta", NULL);
 
 	cr_assert_str_eq(a, "{\"req\":\"stats\",\"args\":{\"target\":\"top\"}}\n");
 	cr_assert_str_eq(b, "{\"req\":\"stats_meta\"}\n");
@@ -159,8 +161,8 @@ Test(encode, requests)
 Test(reply, success_and_error_lines)
 {
 	size_t len;
-	char *ok = cz_ctl_reply(0, json_object_new_int(3), &len);
-	char *bad = cz_ctl_error_reply(EINVAL, "no \"such\" thing/here", NULL);
+	char *ok = cz_stats_reply(0, json_object_new_int(3), &len);
+	char *bad = cz_stats_error_reply(EINVAL, "no \"such\" thing/here", NULL);
 
 	cr_assert_str_eq(ok, "{\"errno\":0,\"args\":{\"resp\":3}}\n");
 	cr_assert_eq(len, strlen(ok));
@@ -176,19 +178,19 @@ Test(reply, decode)
 	struct json_object *resp;
 	char err[64] = "";
 
-	cr_assert_eq(cz_ctl_decode_reply(ok, strlen(ok), &resp, err, sizeof(err)), 0);
+	cr_assert_eq(cz_stats_decode_reply(ok, strlen(ok), &resp, err, sizeof(err)), 0);
 	cr_assert(json_object_object_get_ex(resp, "a", NULL));
 	json_object_put(resp);
-	cr_assert_eq(cz_ctl_decode_reply(bad, strlen(bad), &resp, err, sizeof(err)), 22);
+	cr_assert_eq(cz_stats_decode_reply(bad, strlen(bad), &resp, err, sizeof(err)), 22);
 	cr_assert_str_eq(err, "nope");
 	cr_assert_null(resp);
-	cr_assert_eq(cz_ctl_decode_reply("{\"x\":1}", 7, &resp, err, sizeof(err)), -1);
-	cr_assert_eq(cz_ctl_decode_reply("oops", 4, &resp, err, sizeof(err)), -1);
+	cr_assert_eq(cz_stats_decode_reply("{\"x\":1}", 7, &resp, err, sizeof(err)), -1);
+	cr_assert_eq(cz_stats_decode_reply("oops", 4, &resp, err, sizeof(err)), -1);
 }
 
 Test(reply, stats_resp_from_a_table)
 {
-	struct json_object *o = cz_ctl_stats_resp(&view, vals);
+	struct json_object *o = cz_stats_resp(&view, vals);
 
 	/* Counters are totals, the gauge its value, per-CPU stats a list. */
 	cr_assert_str_eq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
@@ -220,7 +222,7 @@ static const char *get_str(struct json_object *o, const char *path1, const char 
 
 Test(meta, generated_from_the_descriptor_table)
 {
-	struct json_object *meta = cz_ctl_meta_resp(&view), *st, *fields;
+	struct json_object *meta = cz_stats_meta_resp(&view), *st, *fields;
 
 	cr_assert(json_object_object_get_ex(meta, "t", &st));
 	cr_assert_str_eq(get_str(st, "name", NULL), "t");
@@ -254,14 +256,14 @@ static int fake_stats(void *ctx, struct json_object **resp, char *err, size_t le
 		snprintf(err, len, "restarting");
 		return EAGAIN;
 	}
-	*resp = cz_ctl_stats_resp(&view, vals);
+	*resp = cz_stats_resp(&view, vals);
 	return 0;
 }
 
-static char *handle(const struct cz_ctl_source *src, const char *line)
+static char *handle(const struct cz_stats_source *src, const char *line)
 {
 	size_t len;
-	char *reply = cz_ctl_handle(src, line, strlen(line), &len);
+	char *reply = cz_stats_handle(src, line, strlen(line), &len);
 
 	cr_assert_not_null(reply);
 	cr_assert_eq(len, strlen(reply));
@@ -271,9 +273,9 @@ static char *handle(const struct cz_ctl_source *src, const char *line)
 
 Test(handle, stats_meta_and_errors)
 {
-	struct cz_ctl_source src = { .meta = cz_ctl_meta_resp(&view),
+	struct cz_stats_source src = { .meta = cz_stats_meta_resp(&view),
 				     .stats = fake_stats };
-	struct cz_ctl_source down = src;
+	struct cz_stats_source down = src;
 	char *r;
 
 	r = handle(&src, "{\"req\":\"stats\",\"args\":{\"target\":\"top\"}}");
@@ -316,7 +318,7 @@ static char *capture(int (*print)(FILE *, struct json_object *, struct json_obje
 static int print_text(FILE *f, struct json_object *meta, struct json_object *resp)
 {
 	(void)meta;
-	return cz_ctl_print_text(f, resp);
+	return cz_stats_print_text(f, resp);
 }
 
 /* What a client holds: the server's objects after a trip through text. */
@@ -330,9 +332,9 @@ static struct json_object *roundtrip(struct json_object *o)
 
 Test(format, openmetrics_exact_text)
 {
-	struct json_object *meta = roundtrip(cz_ctl_meta_resp(&view));
-	struct json_object *resp = roundtrip(cz_ctl_stats_resp(&view, vals));
-	char *text = capture(cz_ctl_print_openmetrics, meta, resp);
+	struct json_object *meta = roundtrip(cz_stats_meta_resp(&view));
+	struct json_object *resp = roundtrip(cz_stats_resp(&view, vals));
+	char *text = capture(cz_stats_print_openmetrics, meta, resp);
 
 	cr_assert_str_eq(text,
 		"# HELP scx_t_uptime_seconds seconds since the scheduler attached\n"
@@ -365,7 +367,7 @@ Test(format, openmetrics_of_a_foreign_server)
 		"\"nr-x\":{\"datum\":\"u64\"}}}}");
 	struct json_object *resp = json_tokener_parse(
 		"{\"busy\":12.25,\"mode\":\"auto\",\"nr-x\":18446744073709551615}");
-	char *text = capture(cz_ctl_print_openmetrics, meta, resp);
+	char *text = capture(cz_stats_print_openmetrics, meta, resp);
 
 	cr_assert_str_eq(text,
 		"# HELP scx_busy CPU busy %\n"
@@ -382,17 +384,17 @@ Test(format, openmetrics_of_a_foreign_server)
 
 Test(format, openmetrics_needs_metadata)
 {
-	struct json_object *resp = cz_ctl_stats_resp(&view, vals);
+	struct json_object *resp = cz_stats_resp(&view, vals);
 	struct json_object *none = json_object_new_object();
 
-	cr_assert_eq(cz_ctl_print_openmetrics(stderr, none, resp), -1);
+	cr_assert_eq(cz_stats_print_openmetrics(stderr, none, resp), -1);
 	json_object_put(none);
 	json_object_put(resp);
 }
 
 Test(format, text_one_line_per_key)
 {
-	struct json_object *resp = roundtrip(cz_ctl_stats_resp(&view, vals));
+	struct json_object *resp = roundtrip(cz_stats_resp(&view, vals));
 	char *text = capture(print_text, NULL, resp);
 
 	cr_assert_str_eq(text,
@@ -426,15 +428,15 @@ static void remove_dir(void)
 	cr_assert_eq(system(cmd), 0);
 }
 
-static struct cz_ctl_server *serve(struct json_object **meta)
+static struct cz_stats_server *serve(struct json_object **meta)
 {
-	struct cz_ctl_server *srv;
-	struct cz_ctl_source src = { .stats = fake_stats };
+	struct cz_stats_server *srv;
+	struct cz_stats_source src = { .stats = fake_stats };
 	char err[256] = "";
 
-	*meta = src.meta = cz_ctl_meta_resp(&view);
-	cr_assert_eq(cz_ctl_server_open(&srv, path, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(cz_ctl_server_start(srv, &src), 0);
+	*meta = src.meta = cz_stats_meta_resp(&view);
+	cr_assert_eq(cz_stats_server_open(&srv, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cz_stats_server_start(srv, &src), 0);
 	return srv;
 }
 
@@ -466,7 +468,7 @@ static int ask(int fd, const char *req)
 		cr_assert_gt(n, 0, "no reply to %s", req);
 		got += n;
 	}
-	ret = cz_ctl_decode_reply(buf, nl - buf, &resp, err, sizeof(err));
+	ret = cz_stats_decode_reply(buf, nl - buf, &resp, err, sizeof(err));
 	json_object_put(resp);
 	return ret;
 }
@@ -476,7 +478,7 @@ TestSuite(server, .init = make_dir, .fini = remove_dir);
 Test(server, answers_with_mode_0600_and_cleans_up)
 {
 	struct json_object *meta;
-	struct cz_ctl_server *srv = serve(&meta);
+	struct cz_stats_server *srv = serve(&meta);
 	struct stat st;
 	int fd;
 
@@ -490,7 +492,7 @@ Test(server, answers_with_mode_0600_and_cleans_up)
 	/* Still usable after an error. */
 	cr_assert_eq(ask(fd, "{\"req\":\"stats\"}\n"), 0);
 	close(fd);
-	cz_ctl_server_close(srv);
+	cz_stats_server_close(srv);
 	json_object_put(meta);
 	cr_assert_eq(access(path, F_OK), -1, "socket file left behind");
 }
@@ -498,14 +500,14 @@ Test(server, answers_with_mode_0600_and_cleans_up)
 Test(server, live_socket_refused_stale_one_replaced)
 {
 	struct json_object *meta, *meta2;
-	struct cz_ctl_server *srv = serve(&meta), *other;
+	struct cz_stats_server *srv = serve(&meta), *other;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char err[256] = "";
 	int fd;
 
-	cr_assert_eq(cz_ctl_server_open(&other, path, err, sizeof(err)), -1);
+	cr_assert_eq(cz_stats_server_open(&other, path, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "already serves stats"), "%s", err);
-	cz_ctl_server_close(srv);
+	cz_stats_server_close(srv);
 	json_object_put(meta);
 
 	/* A socket file nobody listens on: what a killed scheduler leaves. */
@@ -517,21 +519,21 @@ Test(server, live_socket_refused_stale_one_replaced)
 	fd = dial();
 	cr_assert_eq(ask(fd, "{\"req\":\"stats\"}\n"), 0);
 	close(fd);
-	cz_ctl_server_close(srv);
+	cz_stats_server_close(srv);
 	json_object_put(meta2);
 }
 
 Test(server, refuses_a_path_that_is_not_a_socket)
 {
-	struct cz_ctl_server *srv;
+	struct cz_stats_server *srv;
 	char err[256] = "";
 	int fd;
 
-	cr_assert_eq(cz_ctl_server_open(&srv, path, err, sizeof(err)), 0);
-	cz_ctl_server_close(srv);
+	cr_assert_eq(cz_stats_server_open(&srv, path, err, sizeof(err)), 0);
+	cz_stats_server_close(srv);
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	cr_assert_eq(cz_ctl_server_open(&srv, path, err, sizeof(err)), -1);
+	cr_assert_eq(cz_stats_server_open(&srv, path, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "is not a socket"), "%s", err);
 	cr_assert_eq(access(path, F_OK), 0, "the file was removed");
 }
@@ -539,8 +541,8 @@ Test(server, refuses_a_path_that_is_not_a_socket)
 Test(server, over_long_line_gets_an_error_then_eof)
 {
 	struct json_object *meta;
-	struct cz_ctl_server *srv = serve(&meta);
-	size_t len = CZ_CTL_LINE_MAX + 10;
+	struct cz_stats_server *srv = serve(&meta);
+	size_t len = CZ_STATS_LINE_MAX + 10;
 	char *big = malloc(len + 1), buf[256];
 	size_t got = 0;
 	ssize_t n;
@@ -562,14 +564,14 @@ Test(server, over_long_line_gets_an_error_then_eof)
 	cr_assert_eq(ask(fd, "{\"req\":\"stats\"}\n"), 0);
 	close(fd);
 	free(big);
-	cz_ctl_server_close(srv);
+	cz_stats_server_close(srv);
 	json_object_put(meta);
 }
 
 Test(server, a_client_that_never_reads_blocks_nobody)
 {
 	struct json_object *meta;
-	struct cz_ctl_server *srv = serve(&meta);
+	struct cz_stats_server *srv = serve(&meta);
 	const char *req = "{\"req\":\"stats_meta\"}\n";
 	int hog = dial(), fd;
 
@@ -582,14 +584,14 @@ Test(server, a_client_that_never_reads_blocks_nobody)
 	cr_assert_eq(ask(fd, "{\"req\":\"stats\"}\n"), 0);
 	close(fd);
 	close(hog);
-	cz_ctl_server_close(srv);
+	cz_stats_server_close(srv);
 	json_object_put(meta);
 }
 
 Test(server, hang_up_mid_reply)
 {
 	struct json_object *meta;
-	struct cz_ctl_server *srv = serve(&meta);
+	struct cz_stats_server *srv = serve(&meta);
 	const char *req = "{\"req\":\"stats_meta\"}\n";
 	char buf[64];
 	int fd;
@@ -605,7 +607,7 @@ Test(server, hang_up_mid_reply)
 	fd = dial();
 	cr_assert_eq(ask(fd, "{\"req\":\"stats\"}\n"), 0);
 	close(fd);
-	cz_ctl_server_close(srv);
+	cz_stats_server_close(srv);
 	json_object_put(meta);
 }
 
@@ -619,12 +621,12 @@ static const char *czctl_path(void)
 
 	if (getenv("CZCTL"))
 		return getenv("CZCTL");
-	/* build/tests/unit/test_lib -> build/tools/czctl */
+	/* build/tests/unit/test_lib -> build/tools/czctl/czctl */
 	n = readlink("/proc/self/exe", buf, sizeof(buf) - 32);
 	cr_assert_gt(n, 0);
 	buf[n] = '\0';
 	slash = strrchr(buf, '/');
-	strcpy(slash, "/../../tools/czctl");
+	strcpy(slash, "/../../tools/czctl/czctl");
 	return buf;
 }
 
@@ -747,7 +749,7 @@ Test(czctl_socket, missing_and_stale_sockets)
 Test(czctl_socket, reads_a_live_server)
 {
 	struct json_object *meta;
-	struct cz_ctl_server *srv = serve(&meta);
+	struct cz_stats_server *srv = serve(&meta);
 	char out[4096], err[4096];
 
 	cr_assert_eq(czctl((char *[]){ "stats", "--socket", path, NULL }, out,
@@ -759,6 +761,6 @@ Test(czctl_socket, reads_a_live_server)
 	cr_assert_eq(czctl((char *[]){ "stats", "--openmetrics", "--socket", path, NULL },
 			   out, sizeof(out), err, sizeof(err)), 0, "%s", err);
 	cr_assert(strstr(out, "scx_t_kick_total 12\n# EOF\n"), "%s", out);
-	cz_ctl_server_close(srv);
+	cz_stats_server_close(srv);
 	json_object_put(meta);
 }

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include "cz_runstate.h"
+#include "runstate.h"
 
 /* ---- names ---- */
 

@@ -40,8 +40,6 @@
 #include "corun.h"
 #include "corun.skel.h"
 
-#define PROG		"cz-corun"
-
 enum {
 	OPT_A_PID = 0x100,	/* the six rule options, in cz_ts_kind order */
 	OPT_A_COMM,
@@ -73,18 +71,6 @@ static void on_signal(int sig)
 static void on_go(int sig)
 {
 	go_signal = sig;
-}
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static const struct argp_option options[] = {
@@ -175,7 +161,7 @@ static int read_topology(struct corun *skel, int nr_cpus, int *nr_cores,
 
 	if (cz_topo_read("/sys", nr_cpus, 2, (u32 *)skel->rodata->cpu_core,
 			 (u32 *)skel->rodata->cpu_lane, &t, err, sizeof(err))) {
-		say("%s", err);
+		cz_say("%s", err);
 		return -1;
 	}
 	*nr_cores = t.nr_cores;
@@ -276,14 +262,6 @@ static void print_result(const struct result *r, int nr_cpus, int nr_cores,
 	       (unsigned long long)r->corun_max_ns);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Sleep until @deadline (0: none), SIGINT/SIGTERM or, if @flag is given,
  * the signal that sets it. Never past the deadline, so a window is exactly
@@ -292,7 +270,7 @@ static double now_s(void)
 static void sleep_until(double deadline, volatile sig_atomic_t *flag)
 {
 	while (!stop_signal && !(flag && *flag)) {
-		double left = deadline ? deadline - now_s() : POLL_MS / 1e3;
+		double left = deadline ? deadline - cz_now() : POLL_MS / 1e3;
 		struct timespec ts;
 
 		if (left <= 0)
@@ -319,44 +297,45 @@ int main(int argc, char **argv)
 	bool b_is_rest;
 	char err[256];
 
+	cz_prog = "cz-corun";
 	argp_program_version = "controlzone " CZ_VERSION;
 	argp_err_exit_status = CZ_EXIT_USAGE;
 	argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	b_is_rest = !(cz_ts_sets(&opts.ts) & CORUN_SET_B);
 
 	if (geteuid() != 0) {
-		say("must be run as root (BPF tracing needs CAP_BPF and CAP_PERFMON)");
+		cz_say("must be run as root (BPF tracing needs CAP_BPF and CAP_PERFMON)");
 		return CZ_EXIT_USAGE;
 	}
 	libbpf_set_print(libbpf_print);
 	nr_cpus = libbpf_num_possible_cpus();
 	if (nr_cpus <= 0 || nr_cpus > CORUN_MAX_CPUS) {
-		say("cannot measure %d possible CPUs (at most %d)", nr_cpus, CORUN_MAX_CPUS);
+		cz_say("cannot measure %d possible CPUs (at most %d)", nr_cpus, CORUN_MAX_CPUS);
 		goto out;
 	}
 	skel = corun__open();
 	if (!skel) {
-		say("opening the BPF object failed: %s", strerror(errno));
+		cz_say("opening the BPF object failed: %s", strerror(errno));
 		goto out;
 	}
 	if (read_topology(skel, nr_cpus, &nr_cores, &nr_smt))
 		goto out;
 	if (!nr_smt)
-		say("no core has two SMT siblings online: co-run is 0 by definition");
+		cz_say("no core has two SMT siblings online: co-run is 0 by definition");
 	skel->rodata->nr_cpus = nr_cpus;
 	skel->rodata->b_is_rest = b_is_rest;
 
 	if (corun__load(skel)) {
-		say("loading the BPF program failed: %s%s", strerror(errno),
+		cz_say("loading the BPF program failed: %s%s", strerror(errno),
 		    opts.verbose ? "" : " (run with -v for the verifier log)");
 		goto out;
 	}
 	if (cz_ts_write(&opts.ts, skel->obj, err, sizeof(err))) {
-		say("%s", err);
+		cz_say("%s", err);
 		goto out;
 	}
 	if (corun__attach(skel)) {
-		say("attaching to sched_switch failed: %s", strerror(errno));
+		cz_say("attaching to sched_switch failed: %s", strerror(errno));
 		goto out;
 	}
 	sigaction(SIGINT, &sa, NULL);
@@ -364,28 +343,28 @@ int main(int argc, char **argv)
 	if (opts.wait) {
 		sigaction(SIGUSR1, &go, NULL);
 		/* Scripts wait for this line to know the meter is attached. */
-		say("attached; the window opens on SIGUSR1");
+		cz_say("attached; the window opens on SIGUSR1");
 		sleep_until(0, &go_signal);
 		if (stop_signal) {
-			say("stopped before the window opened");
+			cz_say("stopped before the window opened");
 			goto out;
 		}
 	}
 	if (seed(skel) || run_prog(skel->progs.corun_start)) {
-		say("starting the measurement failed: %s", strerror(errno));
+		cz_say("starting the measurement failed: %s", strerror(errno));
 		goto out;
 	}
 
 	/* Scripts wait for this line to know when the window opened. */
 	if (opts.duration_s)
-		say("measuring for %g s", opts.duration_s);
+		cz_say("measuring for %g s", opts.duration_s);
 	else
-		say("measuring until SIGINT or SIGTERM");
-	sleep_until(opts.duration_s ? now_s() + opts.duration_s : 0, NULL);
+		cz_say("measuring until SIGINT or SIGTERM");
+	sleep_until(opts.duration_s ? cz_now() + opts.duration_s : 0, NULL);
 
 	if (run_prog(skel->progs.corun_stop) ||
 	    read_result(skel, nr_cores, &res)) {
-		say("reading the result failed: %s", strerror(errno));
+		cz_say("reading the result failed: %s", strerror(errno));
 		goto out;
 	}
 	print_result(&res, nr_cpus, nr_cores, nr_smt, b_is_rest);

@@ -4,7 +4,7 @@
  * /run/controlzone/current, so that a later czctl can show, stop or
  * replace it (and restore it when a switch fails).
  *
- * The file is one JSON object (json-c, which libczctl already uses):
+ * The file is one JSON object (json-c, which czctl links anyway):
  *
  *   {"pid":412,"sched":"scx_central","binary":"/cz/bin/scx_central",
  *    "args":["--slice-us","5000"],"started":1718000000.25,
@@ -18,10 +18,10 @@
  * - A recorded pid is trusted only while /proc/PID/cmdline still names the
  *   recorded binary: a stale file (the loader was killed, the machine kept
  *   /run) or a reused pid is told apart from a running scheduler.
- * - Free of libbpf, like the rest of libczctl.
+ * - czctl's own: json-c, no libbpf.
  */
-#ifndef __CZ_RUNSTATE_H
-#define __CZ_RUNSTATE_H
+#ifndef __CZCTL_RUNSTATE_H
+#define __CZCTL_RUNSTATE_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -65,6 +65,8 @@ int cz_runstate_decode(const char *text, struct cz_runstate *rs,
 /* Copy @argc args into @rs (replacing any); -1 when out of memory. */
 int cz_runstate_set_args(struct cz_runstate *rs, int argc, char *const *argv);
 void cz_runstate_free(struct cz_runstate *rs);
+/* The args as one shell-like string (quoted where needed), for messages. */
+void cz_runstate_args(const struct cz_runstate *rs, char *buf, size_t len);
 
 /*
  * @dir/current: written atomically (mode 0644, @dir created 0755), read,
@@ -84,4 +86,4 @@ int cz_runstate_remove(const char *dir);
  */
 bool cz_pid_runs(pid_t pid, const char *binary);
 
-#endif /* __CZ_RUNSTATE_H */
+#endif /* __CZCTL_RUNSTATE_H */

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The stats-socket protocol as pure functions: decoding requests, building
- * replies and the metadata from a scheduler's descriptor table, and the
- * formats czctl prints (text, OpenMetrics). No sockets and no libbpf, so
- * the server in libcz, czctl and the unit tests share one implementation.
+ * The stats socket's protocol as pure functions (cz_stats_proto.h):
+ * decoding requests, building replies and the metadata from a scheduler's
+ * descriptor tables, and answering one request from a cz_stats_source.
  *
  * Message shapes follow scx_stats (sched-ext/scx, rust/scx_stats):
  * - request  {"req":NAME,"args":{...}}; "args" may be absent; for "stats",
  *   args.target defaults to "top", the only target there is. "set"
- *   ({"name":KNOB,"value":N}) and "rule" ({"op","rule","value"}) are
+ *   ({"name":TUNABLE,"value":N}) and "rule" ({"op","rule","value"}) are
  *   ours: scx_stats has no such requests.
  * - reply    {"errno":0,"args":{"resp":VALUE}}; on error errno is non-zero
  *   and resp is a string saying why.
@@ -19,7 +18,7 @@
  *   "_percpu_of" (the per-CPU list of another field), "_unit", "_om_name",
  *   and "_om_prefix" on the struct, which scx's scxstats_to_openmetrics.py
  *   also reads. Tunables are fields of kind "tunable" with "_min", "_max"
- *   and "_default"; OpenMetrics shows them as gauges.
+ *   and "_default".
  *
  * Key choices:
  * - json-c parses (strict, UTF-8 validated) and prints. A request must be
@@ -27,16 +26,13 @@
  *   nesting deeper than json-c's default (32) are EINVAL replies.
  * - Counters are totals since attach, gauges current values: rates are the
  *   client's business, as with Prometheus.
- * - OpenMetrics: counters are named FAMILY with samples FAMILY_total, as
- *   that format requires; per-CPU statistics are one sample per CPU with a
- *   cpu label, and no unlabelled sum (sum() gives it without double
- *   counting).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "cz_ctl.h"
+#include "cz_stats_proto.h"
 
 enum {
 	TO_STRING = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
@@ -87,8 +83,8 @@ static struct json_object *parse_line(const char *line, size_t len,
 	return o;
 }
 
-/* "set"'s args: a knob name and a non-negative integer value. */
-static int decode_set(struct json_object *args, struct cz_ctl_req *req,
+/* "set"'s args: a tunable name and a non-negative integer value. */
+static int decode_set(struct json_object *args, struct cz_stats_req *req,
 		      char *err, size_t errlen)
 {
 	struct json_object *name, *value;
@@ -134,7 +130,7 @@ static bool get_str(struct json_object *args, const char *key, char *buf,
 }
 
 /* "rule"'s args: op "add" or "del", the rule's name and its argument. */
-static int decode_rule(struct json_object *args, struct cz_ctl_req *req,
+static int decode_rule(struct json_object *args, struct cz_stats_req *req,
 		       char *err, size_t errlen)
 {
 	char op[4];
@@ -151,14 +147,14 @@ static int decode_rule(struct json_object *args, struct cz_ctl_req *req,
 	return 0;
 }
 
-int cz_ctl_decode(const char *line, size_t len, struct cz_ctl_req *req,
+int cz_stats_decode_request(const char *line, size_t len, struct cz_stats_req *req,
 		  char *err, size_t errlen)
 {
 	struct json_object *o, *name, *args = NULL, *target;
 	int ret = EINVAL;
 
-	if (len > CZ_CTL_LINE_MAX) {
-		snprintf(err, errlen, "request longer than %d bytes", CZ_CTL_LINE_MAX);
+	if (len > CZ_STATS_LINE_MAX) {
+		snprintf(err, errlen, "request longer than %d bytes", CZ_STATS_LINE_MAX);
 		return EMSGSIZE;
 	}
 	o = parse_line(line, len, err, errlen);
@@ -181,7 +177,7 @@ int cz_ctl_decode(const char *line, size_t len, struct cz_ctl_req *req,
 	}
 
 	if (str_is(name, "stats")) {
-		req->kind = CZ_CTL_REQ_STATS;
+		req->kind = CZ_STATS_REQ_STATS;
 		if (args && json_object_object_get_ex(args, "target", &target) &&
 		    !str_is(target, "top")) {
 			if (json_object_is_type(target, json_type_string))
@@ -192,13 +188,13 @@ int cz_ctl_decode(const char *line, size_t len, struct cz_ctl_req *req,
 			goto out;
 		}
 	} else if (str_is(name, "stats_meta")) {
-		req->kind = CZ_CTL_REQ_STATS_META;
+		req->kind = CZ_STATS_REQ_STATS_META;
 	} else if (str_is(name, "set")) {
-		req->kind = CZ_CTL_REQ_SET;
+		req->kind = CZ_STATS_REQ_SET;
 		ret = decode_set(args, req, err, errlen);
 		goto out;
 	} else if (str_is(name, "rule")) {
-		req->kind = CZ_CTL_REQ_RULE;
+		req->kind = CZ_STATS_REQ_RULE;
 		ret = decode_rule(args, req, err, errlen);
 		goto out;
 	} else {
@@ -233,7 +229,7 @@ static char *to_line(struct json_object *o, size_t *len)
 	return line;
 }
 
-char *cz_ctl_request(const char *req, const char *target)
+char *cz_stats_request(const char *req, const char *target)
 {
 	struct json_object *o = json_object_new_object(), *args;
 	char *line = NULL;
@@ -268,7 +264,7 @@ static char *request_with_args(const char *req, struct json_object *args)
 	return line;
 }
 
-char *cz_ctl_set_request(const char *name, u64 value)
+char *cz_stats_set_request(const char *name, u64 value)
 {
 	struct json_object *args = json_object_new_object();
 
@@ -279,7 +275,7 @@ char *cz_ctl_set_request(const char *name, u64 value)
 	return request_with_args("set", args);
 }
 
-char *cz_ctl_rule_request(bool add, const char *rule, const char *value)
+char *cz_stats_rule_request(bool add, const char *rule, const char *value)
 {
 	struct json_object *args = json_object_new_object();
 
@@ -291,36 +287,7 @@ char *cz_ctl_rule_request(bool add, const char *rule, const char *value)
 	return request_with_args("rule", args);
 }
 
-int cz_knob_check(const struct cz_knob_desc *knobs, unsigned int nr,
-		  const char *name, u64 value, char *err, size_t errlen)
-{
-	size_t off = 0;
-
-	for (unsigned int i = 0; i < nr; i++) {
-		const struct cz_knob_desc *k = &knobs[i];
-
-		if (strcmp(k->name, name))
-			continue;
-		if (value < k->min || value > k->max) {
-			snprintf(err, errlen, "%s: %llu is out of range [%llu, %llu]",
-				 k->name, (unsigned long long)value,
-				 (unsigned long long)k->min,
-				 (unsigned long long)k->max);
-			return -ERANGE;
-		}
-		return i;
-	}
-	off = snprintf(err, errlen, "unknown tunable \"%.*s\" (%s", ECHO_MAX,
-		       name, nr ? "known:" : "this scheduler has none");
-	for (unsigned int i = 0; i < nr && off < errlen; i++)
-		off += snprintf(err + off, errlen - off, "%s%s", i ? ", " : " ",
-				knobs[i].name);
-	if (off < errlen)
-		snprintf(err + off, errlen - off, ")");
-	return -ENOENT;
-}
-
-char *cz_ctl_reply(int err, struct json_object *resp, size_t *len)
+char *cz_stats_reply(int err, struct json_object *resp, size_t *len)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *args = json_object_new_object();
@@ -340,12 +307,12 @@ char *cz_ctl_reply(int err, struct json_object *resp, size_t *len)
 	return line;
 }
 
-char *cz_ctl_error_reply(int err, const char *msg, size_t *len)
+char *cz_stats_error_reply(int err, const char *msg, size_t *len)
 {
-	return cz_ctl_reply(err, json_object_new_string(msg), len);
+	return cz_stats_reply(err, json_object_new_string(msg), len);
 }
 
-int cz_ctl_decode_reply(const char *line, size_t len, struct json_object **resp,
+int cz_stats_decode_reply(const char *line, size_t len, struct json_object **resp,
 			char *err, size_t errlen)
 {
 	struct json_object *o, *e, *args, *r = NULL;
@@ -378,7 +345,7 @@ out:
 	return ret;
 }
 
-struct json_object *cz_ctl_stats_resp(const struct cz_stats_view *v,
+struct json_object *cz_stats_resp(const struct cz_stats_view *v,
 				      const u64 *vals)
 {
 	struct json_object *o = json_object_new_object(), *list;
@@ -405,19 +372,10 @@ struct json_object *cz_ctl_stats_resp(const struct cz_stats_view *v,
 		snprintf(key, sizeof(key), "%s_percpu", d->key);
 		json_object_object_add(o, key, list);
 	}
-	for (unsigned int i = 0; i < v->nr_knobs && v->knob_vals; i++)
-		json_object_object_add(o, v->knobs[i].name,
-				       json_object_new_uint64(v->knob_vals[i]));
+	for (unsigned int i = 0; i < v->nr_tunables && v->tunable_vals; i++)
+		json_object_object_add(o, v->tunables[i].name,
+				       json_object_new_uint64(v->tunable_vals[i]));
 	return o;
-}
-
-u64 cz_stats_total(const u64 *vals, unsigned int idx, unsigned int nr_cpus)
-{
-	u64 sum = 0;
-
-	for (unsigned int c = 0; c < nr_cpus; c++)
-		sum += vals[idx * nr_cpus + c];
-	return sum;
 }
 
 /* One field of stats_meta; @user_kv: NULL-terminated key, value pairs. */
@@ -439,7 +397,7 @@ static void meta_field(struct json_object *fields, const char *name,
 	json_object_object_add(fields, name, f);
 }
 
-struct json_object *cz_ctl_meta_resp(const struct cz_stats_view *v)
+struct json_object *cz_stats_meta_resp(const struct cz_stats_view *v)
 {
 	const char *sched = v->sched;
 	char lo[24], hi[24], dfl[24];
@@ -485,8 +443,8 @@ struct json_object *cz_ctl_meta_resp(const struct cz_stats_view *v)
 			   (const char *const[]){ "_kind", kind,
 						  "_percpu_of", d->key, NULL });
 	}
-	for (unsigned int i = 0; i < v->nr_knobs; i++) {
-		const struct cz_knob_desc *k = &v->knobs[i];
+	for (unsigned int i = 0; i < v->nr_tunables; i++) {
+		const struct cz_tunable_desc *k = &v->tunables[i];
 
 		snprintf(lo, sizeof(lo), "%llu", (unsigned long long)k->min);
 		snprintf(hi, sizeof(hi), "%llu", (unsigned long long)k->max);
@@ -501,222 +459,34 @@ struct json_object *cz_ctl_meta_resp(const struct cz_stats_view *v)
 	return top;
 }
 
-char *cz_ctl_handle(const struct cz_ctl_source *src, const char *line,
+char *cz_stats_handle(const struct cz_stats_source *src, const char *line,
 		    size_t len, size_t *out_len)
 {
-	struct cz_ctl_req req;
+	struct cz_stats_req req;
 	struct json_object *resp = NULL;
 	char err[256];
 	int ret;
 
-	ret = cz_ctl_decode(line, len, &req, err, sizeof(err));
+	ret = cz_stats_decode_request(line, len, &req, err, sizeof(err));
 	if (ret)
-		return cz_ctl_error_reply(ret, err, out_len);
+		return cz_stats_error_reply(ret, err, out_len);
 
-	if (req.kind == CZ_CTL_REQ_STATS_META)
-		return cz_ctl_reply(0, json_object_get(src->meta), out_len);
+	if (req.kind == CZ_STATS_REQ_STATS_META)
+		return cz_stats_reply(0, json_object_get(src->meta), out_len);
 
 	err[0] = '\0';
-	if (req.kind == CZ_CTL_REQ_SET && !src->set)
-		return cz_ctl_error_reply(ENOENT, "this scheduler has no tunables", out_len);
-	if (req.kind == CZ_CTL_REQ_RULE && !src->rule)
-		return cz_ctl_error_reply(ENOENT, "this scheduler has no task sets", out_len);
-	if (req.kind == CZ_CTL_REQ_SET)
+	if (req.kind == CZ_STATS_REQ_SET && !src->set)
+		return cz_stats_error_reply(ENOENT, "this scheduler has no tunables", out_len);
+	if (req.kind == CZ_STATS_REQ_RULE && !src->rule)
+		return cz_stats_error_reply(ENOENT, "this scheduler has no task sets", out_len);
+	if (req.kind == CZ_STATS_REQ_SET)
 		ret = src->set(src->ctx, req.name, req.value, &resp, err, sizeof(err));
-	else if (req.kind == CZ_CTL_REQ_RULE)
+	else if (req.kind == CZ_STATS_REQ_RULE)
 		ret = src->rule(src->ctx, req.add, req.name, req.arg, &resp, err,
 				sizeof(err));
 	else
 		ret = src->stats(src->ctx, &resp, err, sizeof(err));
 	if (ret)
-		return cz_ctl_error_reply(ret, err[0] ? err : strerror(ret), out_len);
-	return cz_ctl_reply(0, resp, out_len);
-}
-
-/* ---- output formats ---- */
-
-/* A number or string as text; other values as JSON. */
-static const char *value_text(struct json_object *v, char *buf, size_t len)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_int:
-		/* json-c keeps u64 values above INT64_MAX apart from int64 ones. */
-		if (json_object_get_int64(v) < 0)
-			snprintf(buf, len, "%lld", (long long)json_object_get_int64(v));
-		else
-			snprintf(buf, len, "%llu",
-				 (unsigned long long)json_object_get_uint64(v));
-		return buf;
-	case json_type_double:
-		snprintf(buf, len, "%.15g", json_object_get_double(v));
-		return buf;
-	case json_type_string:
-		return json_object_get_string(v);
-	default:
-		return json_object_to_json_string_ext(v, TO_STRING);
-	}
-}
-
-int cz_ctl_print_text(FILE *f, struct json_object *resp)
-{
-	int width = 0;
-	char buf[64];
-
-	if (!json_object_is_type(resp, json_type_object))
-		return -1;
-	json_object_object_foreach(resp, k0, v0) {
-		(void)v0;
-		if ((int)strlen(k0) > width)
-			width = strlen(k0);
-	}
-	json_object_object_foreach(resp, k, v) {
-		fprintf(f, "%-*s", width, k);
-		if (json_object_is_type(v, json_type_array)) {
-			for (size_t i = 0; i < json_object_array_length(v); i++)
-				fprintf(f, " %s", value_text(json_object_array_get_idx(v, i),
-							     buf, sizeof(buf)));
-		} else {
-			fprintf(f, " %s", value_text(v, buf, sizeof(buf)));
-		}
-		fputc('\n', f);
-	}
-	return ferror(f) ? -1 : 0;
-}
-
-static const char *user_attr(struct json_object *o, const char *key)
-{
-	struct json_object *user, *v;
-
-	if (!json_object_object_get_ex(o, "user", &user) ||
-	    !json_object_object_get_ex(user, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* The struct marked "top", or the only one. */
-static struct json_object *top_struct(struct json_object *meta)
-{
-	struct json_object *found = NULL, *t;
-	int n = 0;
-
-	if (!json_object_is_type(meta, json_type_object))
-		return NULL;
-	json_object_object_foreach(meta, k, st) {
-		(void)k;
-		if (json_object_object_get_ex(st, "top", &t))
-			return st;
-		found = st;
-		n++;
-	}
-	return n == 1 ? found : NULL;
-}
-
-/* Metric names are [a-zA-Z_:][a-zA-Z0-9_:]*; anything else becomes '_'. */
-static void om_name(char *out, size_t len, const char *prefix, const char *name)
-{
-	size_t i;
-
-	snprintf(out, len, "%s%s", prefix, name);
-	for (i = 0; out[i]; i++) {
-		char c = out[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      c == '_' || c == ':' || (i && c >= '0' && c <= '9')))
-			out[i] = '_';
-	}
-}
-
-/* HELP text escapes backslash, newline and double quote. */
-static void om_help(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else if (*s == '"')
-			fputs("\\\"", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-static bool is_number(struct json_object *v)
-{
-	return json_object_is_type(v, json_type_int) ||
-	       json_object_is_type(v, json_type_double);
-}
-
-/* The per-CPU list that belongs to field @name, if the reply has it. */
-static struct json_object *percpu_list(struct json_object *fields,
-				       struct json_object *resp, const char *name)
-{
-	struct json_object *list;
-
-	json_object_object_foreach(fields, k, field) {
-		const char *of = user_attr(field, "_percpu_of");
-
-		if (of && !strcmp(of, name) &&
-		    json_object_object_get_ex(resp, k, &list) &&
-		    json_object_is_type(list, json_type_array))
-			return list;
-	}
-	return NULL;
-}
-
-int cz_ctl_print_openmetrics(FILE *f, struct json_object *meta,
-			     struct json_object *resp)
-{
-	struct json_object *st = top_struct(meta), *fields, *type, *val, *desc, *list;
-	const char *prefix;
-	char name[256], buf[64];
-
-	if (!st || !json_object_object_get_ex(st, "fields", &fields) ||
-	    !json_object_is_type(fields, json_type_object) ||
-	    !json_object_is_type(resp, json_type_object))
-		return -1;
-	prefix = user_attr(st, "_om_prefix");
-	if (!prefix)
-		prefix = "scx_";
-
-	json_object_object_foreach(fields, fname, field) {
-		const char *kind = user_attr(field, "_kind");
-		const char *unit = user_attr(field, "_unit");
-		const char *alias = user_attr(field, "_om_name");
-		bool counter = kind && !strcmp(kind, "counter");
-		const char *suffix = counter ? "_total" : "";
-
-		/* Only numeric scalars; per-CPU lists go with their total. */
-		if (!json_object_object_get_ex(field, "datum", &type) ||
-		    !(str_is(type, "u64") || str_is(type, "i64") ||
-		      str_is(type, "float")) ||
-		    !json_object_object_get_ex(resp, fname, &val) || !is_number(val))
-			continue;
-
-		om_name(name, sizeof(name), prefix, alias ? alias : fname);
-		fprintf(f, "# HELP %s ", name);
-		om_help(f, json_object_object_get_ex(field, "desc", &desc) &&
-			json_object_is_type(desc, json_type_string) ?
-			json_object_get_string(desc) : "");
-		fprintf(f, "\n# TYPE %s %s\n", name, counter ? "counter" : "gauge");
-		if (unit)
-			fprintf(f, "# UNIT %s %s\n", name, unit);
-
-		list = percpu_list(fields, resp, fname);
-		if (!list) {
-			fprintf(f, "%s%s %s\n", name, suffix,
-				value_text(val, buf, sizeof(buf)));
-			continue;
-		}
-		for (size_t c = 0; c < json_object_array_length(list); c++) {
-			struct json_object *v = json_object_array_get_idx(list, c);
-
-			if (is_number(v))
-				fprintf(f, "%s%s{cpu=\"%zu\"} %s\n", name, suffix, c,
-					value_text(v, buf, sizeof(buf)));
-		}
-	}
-	fputs("# EOF\n", f);
-	return ferror(f) ? -1 : 0;
+		return cz_stats_error_reply(ret, err[0] ? err : strerror(ret), out_len);
+	return cz_stats_reply(0, resp, out_len);
 }

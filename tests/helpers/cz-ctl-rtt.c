@@ -9,7 +9,7 @@
  * (as `czctl stats --follow` does), and prints one line:
  *   requests N failed F p50_us X p99_us Y max_us Z
  * A round trip is from before the request is sent to after its reply is
- * decoded, with lib/cz_ctl_client.c, the code czctl uses.
+ * decoded, with lib/cz_stats_client.c, the code czctl uses.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,20 +17,13 @@
 #include <string.h>
 #include <time.h>
 #include <json-c/json.h>
-#include "cz_ctl.h"
+#include "cz_stats_client.h"
+#include "cz_util.h"
 
 enum {
 	TIMEOUT_S	= 10,
 	COUNT_MAX	= 1000000,
 };
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static int by_value(const void *a, const void *b)
 {
@@ -49,7 +42,7 @@ static double pct(const double *v, unsigned int n, double p)
 
 int main(int argc, char **argv)
 {
-	struct cz_ctl_conn c;
+	struct cz_stats_conn c;
 	unsigned int count, ok = 0, failed = 0;
 	double gap_ms, *rtt;
 	char msg[256];
@@ -61,7 +54,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rtt = calloc(count, sizeof(*rtt));
-	err = rtt ? cz_ctl_connect(&c, argv[1], TIMEOUT_S) : ENOMEM;
+	err = rtt ? cz_stats_connect(&c, argv[1], TIMEOUT_S) : ENOMEM;
 	if (err) {
 		fprintf(stderr, "cz-ctl-rtt: %s: %s\n", argv[1], strerror(err));
 		return 1;
@@ -70,8 +63,8 @@ int main(int argc, char **argv)
 		struct timespec gap = { (time_t)(gap_ms / 1000),
 					(long)((gap_ms - (time_t)(gap_ms / 1000) * 1000) * 1e6) };
 		struct json_object *resp;
-		double t0 = now_us();
-		int ret = cz_ctl_call(&c, cz_ctl_request("stats", "top"), &resp,
+		double t0 = cz_now() * 1e6;
+		int ret = cz_stats_call(&c, cz_stats_request("stats", "top"), &resp,
 				      msg, sizeof(msg), NULL);
 
 		if (ret < 0) {
@@ -81,11 +74,11 @@ int main(int argc, char **argv)
 		if (ret)
 			failed++;
 		else
-			rtt[ok++] = now_us() - t0;
+			rtt[ok++] = cz_now() * 1e6 - t0;
 		json_object_put(resp);
 		nanosleep(&gap, NULL);
 	}
-	cz_ctl_disconnect(&c);
+	cz_stats_disconnect(&c);
 	if (!ok) {
 		fprintf(stderr, "cz-ctl-rtt: no request succeeded (last: %s)\n", msg);
 		return 1;

@@ -1,28 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The client side of the stats socket: connect, send one request line,
- * read one reply line. czctl and the control benchmark's timing client use
- * it, so what is measured is what czctl does.
+ * The stats socket's client (cz_stats_client.h).
  *
  * Key choices: send and receive time out (a wedged server must not hang a
  * monitoring script); EINTR is retried unless the caller's stop flag is
  * set, so SIGINT can end a --follow loop without being an error; replies
- * are capped at CZ_CTL_REPLY_MAX.
+ * are capped at CZ_STATS_REPLY_MAX.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include "cz_ctl.h"
+#include "cz_stats_client.h"
 
 enum {
 	BUF_MIN	= 16384,
 };
 
-int cz_ctl_connect(struct cz_ctl_conn *c, const char *path, int timeout_s)
+int cz_stats_connect(struct cz_stats_conn *c, const char *path, int timeout_s)
 {
 	struct timeval tv = { .tv_sec = timeout_s };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -47,7 +46,7 @@ int cz_ctl_connect(struct cz_ctl_conn *c, const char *path, int timeout_s)
 	return 0;
 }
 
-void cz_ctl_disconnect(struct cz_ctl_conn *c)
+void cz_stats_disconnect(struct cz_stats_conn *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
@@ -61,7 +60,7 @@ static bool stopped(const volatile sig_atomic_t *stop)
 	return stop && *stop;
 }
 
-int cz_ctl_call(struct cz_ctl_conn *c, char *line, struct json_object **resp,
+int cz_stats_call(struct cz_stats_conn *c, char *line, struct json_object **resp,
 		char *msg, size_t len, const volatile sig_atomic_t *stop)
 {
 	size_t n = line ? strlen(line) : 0, off = 0;
@@ -95,8 +94,8 @@ int cz_ctl_call(struct cz_ctl_conn *c, char *line, struct json_object **resp,
 			size_t cap = c->cap ? c->cap * 2 : BUF_MIN;
 			char *p;
 
-			if (c->cap >= CZ_CTL_REPLY_MAX) {
-				snprintf(msg, len, "reply longer than %d bytes", CZ_CTL_REPLY_MAX);
+			if (c->cap >= CZ_STATS_REPLY_MAX) {
+				snprintf(msg, len, "reply longer than %d bytes", CZ_STATS_REPLY_MAX);
 				return -1;
 			}
 			p = realloc(c->buf, cap);
@@ -121,7 +120,7 @@ int cz_ctl_call(struct cz_ctl_conn *c, char *line, struct json_object **resp,
 		}
 		c->len += r;
 	}
-	ret = cz_ctl_decode_reply(c->buf, nl - c->buf, resp, msg, len);
+	ret = cz_stats_decode_reply(c->buf, nl - c->buf, resp, msg, len);
 	c->len -= nl + 1 - c->buf;
 	memmove(c->buf, nl + 1, c->len);
 	return ret;

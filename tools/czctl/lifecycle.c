@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * czctl list, start, stop, switch: running schedulers, and status's lines
- * about the one czctl started.
+ * czctl start, stop, switch: running schedulers.
  *
- * A scheduler is an scx_* executable: in the directory czctl lives in, then
- * $CZ_SCHED_PATH (colon list), then $PATH; the first of a name wins. czctl
- * starts it detached (own session, stdin /dev/null, stdout and stderr
+ * A scheduler is an scx_* executable found on czctl's search path
+ * (scheds.c). czctl starts it detached (own session, stdin /dev/null, stdout and stderr
  * appended to /run/controlzone/NAME.log) and records it in the run-state
- * file (lib/cz_runstate.h) once sched_ext is enabled with its ops name.
+ * file (runstate.h) once sched_ext is enabled with its ops name.
  *
  * Key choices:
  * - The kernel's sysfs is the truth about what runs: start succeeds only
@@ -21,7 +19,7 @@
  *   leaves the running scheduler alone, same pid, and exits 2 like any
  *   usage error.
  * - A switch preloads: the new loader starts while the old scheduler runs,
- *   with two pipes (CZ_READY_FD, CZ_GO_FD: lib/cz_run.c). It says on one
+ *   with two pipes (CZ_READY_FD, CZ_GO_FD: lib/cz_loader.c). It says on one
  *   that its BPF program loaded; only then is the old one stopped, and
  *   once it is gone (socket and all) the other pipe tells the new one to
  *   attach. Loading takes seconds under
@@ -38,7 +36,6 @@
  *   against /proc/PID/cmdline so a reused pid is never signalled.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -46,6 +43,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,9 +51,10 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include "cz_ctl.h"
-#include "cz_runstate.h"
+#include "cli.h"
 #include "czctl.h"
+#include "runstate.h"
+#include "scheds.h"
 
 enum {
 	/*
@@ -76,29 +75,6 @@ enum {
 static bool verbose;
 static double t0;	/* when the command began: -v timings count from it */
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double wall_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* -v: a step and how long after the command it happened, on stderr. */
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void note(const char *fmt, ...)
@@ -107,7 +83,7 @@ static void note(const char *fmt, ...)
 
 	if (!verbose)
 		return;
-	fprintf(stderr, "czctl: [%6.3f s] ", now_s() - t0);
+	fprintf(stderr, "czctl: [%6.3f s] ", cz_now() - t0);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -116,19 +92,11 @@ static void note(const char *fmt, ...)
 
 /* ---- sched_ext's state ---- */
 
-static void scx_now(char *state, size_t slen, char *ops, size_t olen)
-{
-	if (cz_read_line(SCX_SYSFS "/state", state, slen))
-		snprintf(state, slen, "unknown");
-	if (cz_read_line(SCX_SYSFS "/root/ops", ops, olen) || !ops[0])
-		snprintf(ops, olen, "none");
-}
-
 static bool scx_disabled(void)
 {
 	char state[64];
 
-	return !cz_read_line(SCX_SYSFS "/state", state, sizeof(state)) &&
+	return !cz_read_line(CZ_SCX_STATE, state, sizeof(state)) &&
 	       !strcmp(state, "disabled");
 }
 
@@ -136,118 +104,9 @@ static bool scx_runs(const char *ops)
 {
 	char state[64], cur[128];
 
-	scx_now(state, sizeof(state), cur, sizeof(cur));
+	cz_scx_now(state, sizeof(state), cur, sizeof(cur));
 	return !strcmp(state, "enabled") && !strcmp(cur, ops);
 }
-
-/* ---- finding schedulers ---- */
-
-/* czctl's directory, $CZ_SCHED_PATH, $PATH: one colon list (malloc'd). */
-static char *search_path(void)
-{
-	const char *env = getenv("CZ_SCHED_PATH"), *path = getenv("PATH");
-	char self[PATH_MAX], *slash, *out;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	self[n > 0 ? n : 0] = '\0';
-	slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	if (asprintf(&out, "%s:%s:%s", self, env ?: "", path ?: "") < 0)
-		return NULL;
-	return out;
-}
-
-static bool is_executable(const char *path)
-{
-	struct stat st;
-
-	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
-}
-
-/* The first @sched executable on the search path; 0, or -1 if none. */
-static int find_sched(const char *sched, char *out, size_t len)
-{
-	char *list = search_path(), *save = NULL;
-
-	if (!list)
-		return -1;
-	/* Empty entries (unset variables) are skipped, not the cwd. */
-	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		if (d[0] != '/')
-			continue;
-		snprintf(out, len, "%s/%s", d, sched);
-		if (is_executable(out)) {
-			free(list);
-			return 0;
-		}
-	}
-	free(list);
-	return -1;
-}
-
-/*
- * Run @argv (not detached), its stdout and stderr into @out; returns the
- * wait status, or -1 if it could not run.
- */
-static int run_capture(char *const argv[], char *out, size_t len)
-{
-	int fds[2], status, devnull;
-	size_t got = 0;
-	pid_t pid;
-
-	out[0] = '\0';
-	if (pipe2(fds, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (!pid) {
-		devnull = open("/dev/null", O_RDONLY);
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	for (;;) {
-		char buf[512];
-		ssize_t r = read(fds[0], buf, sizeof(buf));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		/* Keep the beginning; drain the rest so the child never blocks. */
-		if (got + 1 < len) {
-			size_t n = (size_t)r < len - 1 - got ? (size_t)r : len - 1 - got;
-
-			memcpy(out + got, buf, n);
-			got += n;
-		}
-	}
-	out[got] = '\0';
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return status;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static const struct option help_only[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ 0 }
-};
 
 static const struct option run_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
@@ -255,126 +114,15 @@ static const struct option run_options[] = {
 	{ 0 }
 };
 
-/*
- * --describe's "tunable\tNAME\tMIN\tMAX\tDEFAULT\tDESC" and
- * "set\tNAME\tDESC" lines, indented under the scheduler:
- * "NAME=DEFAULT [MIN, MAX]  DESC" and "task set NAME: DESC".
- */
-static void print_tunables(char *lines, size_t width)
-{
-	char *line, *save = NULL;
-
-	for (line = strtok_r(lines, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *f[6], *fsave = NULL;
-		int n = 0;
-
-		for (char *t = strtok_r(line, "\t", &fsave); t && n < 6;
-		     t = strtok_r(NULL, "\t", &fsave))
-			f[n++] = t;
-		if (n == 6 && !strcmp(f[0], "tunable"))
-			printf("%-*s    %s=%s [%s, %s]  %s\n", (int)width, "",
-			       f[1], f[4], f[2], f[3], f[5]);
-		else if (n == 3 && !strcmp(f[0], "set"))
-			printf("%-*s    task set %s: %s (rules %s-pid, %s-comm, %s-cgroup)\n",
-			       (int)width, "", f[1], f[2], f[1], f[1], f[1]);
-	}
-}
-
-int cmd_list(int argc, char **argv)
-{
-	char *list, *save = NULL, **names = NULL, out[OUT_MAX];
-	size_t nr = 0, width = 0;
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, ":h", help_only, NULL)) != -1) {
-		if (opt != 'h')
-			return bad_option(argv, opt);
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-
-	list = search_path();
-	if (!list) {
-		say("out of memory");
-		return EXIT_FAIL;
-	}
-	/* Each entry: "scx_name\0/dir/scx_name" so sorting keeps the pair. */
-	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		DIR *dir = d[0] == '/' ? opendir(d) : NULL;
-		struct dirent *e;
-
-		while (dir && (e = readdir(dir))) {
-			char name[CZ_SCHED_NAME_MAX], path[PATH_MAX], **p, *entry;
-			bool seen = false;
-
-			if (strncmp(e->d_name, "scx_", 4) ||
-			    cz_sched_name(e->d_name, name, sizeof(name)) ||
-			    strcmp(name, e->d_name))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", d, name);
-			for (size_t i = 0; i < nr && !seen; i++)
-				seen = !strcmp(names[i], name);
-			if (seen || !is_executable(path))
-				continue;
-			p = realloc(names, (nr + 1) * sizeof(*names));
-			if (!p || asprintf(&entry, "%s%c%s", name, '\0', path) < 0) {
-				say("out of memory");
-				exit(EXIT_FAIL);
-			}
-			names = p;
-			names[nr++] = entry;
-			if (strlen(name) > width)
-				width = strlen(name);
-		}
-		if (dir)
-			closedir(dir);
-	}
-	free(list);
-	if (!nr) {
-		say("no scx_* schedulers in czctl's directory, $CZ_SCHED_PATH or $PATH");
-		return EXIT_FAIL;
-	}
-	qsort(names, nr, sizeof(*names), by_name);
-	for (size_t i = 0; i < nr; i++) {
-		char *path = names[i] + strlen(names[i]) + 1;
-		char *const args[] = { path, "--describe", NULL };
-		const char *desc = out;
-		size_t plen = strlen(names[i]);
-
-		char *rest = "";
-
-		if (run_capture(args, out, sizeof(out)) != 0 || !out[0]) {
-			desc = "(no description: not a controlzone scheduler?)";
-		} else {
-			rest = out + strcspn(out, "\n");
-			if (*rest)
-				*rest++ = '\0';
-			/* The doc begins "scx_name: "; the column says that. */
-			if (!strncmp(out, names[i], plen) && !strncmp(out + plen, ": ", 2))
-				desc = out + plen + 2;
-		}
-		printf("%-*s  %s\n", (int)width, names[i], desc);
-		print_tunables(rest, width);
-		free(names[i]);
-	}
-	free(names);
-	return EXIT_OK;
-}
-
 /* ---- what every running command checks first ---- */
 
 static int need_root_and_scx(void)
 {
-	if (access(SCX_SYSFS "/state", F_OK)) {
-		say("this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)");
-		return EXIT_NO_SCX;
-	}
+	if (access(CZ_SCX_STATE, F_OK))
+		return no_sched_ext();
 	if (geteuid()) {
-		say("must be run as root (loading a BPF scheduler needs CAP_SYS_ADMIN and CAP_BPF)");
-		return EXIT_FAIL;
+		cz_say("must be run as root (loading a BPF scheduler needs CAP_SYS_ADMIN and CAP_BPF)");
+		return CZ_EXIT_FAIL;
 	}
 	return 0;
 }
@@ -382,27 +130,27 @@ static int need_root_and_scx(void)
 /* Exclusive lock on CZ_RUN_DIR/lock, waiting at most LOCK_TIMEOUT_S. */
 static int take_lock(void)
 {
-	double deadline = now_s() + LOCK_TIMEOUT_S;
+	double deadline = cz_now() + LOCK_TIMEOUT_S;
 	bool waited = false;
 	int fd;
 
 	if (mkdir(CZ_RUN_DIR, 0755) && errno != EEXIST) {
-		say("%s: %s", CZ_RUN_DIR, strerror(errno));
+		cz_say("%s: %s", CZ_RUN_DIR, strerror(errno));
 		return -1;
 	}
 	fd = open(CZ_RUN_DIR "/" CZ_RUN_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		say("%s: %s", CZ_RUN_DIR "/" CZ_RUN_LOCK, strerror(errno));
+		cz_say("%s: %s", CZ_RUN_DIR "/" CZ_RUN_LOCK, strerror(errno));
 		return -1;
 	}
 	while (flock(fd, LOCK_EX | LOCK_NB)) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			say("locking %s: %s", CZ_RUN_DIR "/" CZ_RUN_LOCK, strerror(errno));
+			cz_say("locking %s: %s", CZ_RUN_DIR "/" CZ_RUN_LOCK, strerror(errno));
 			close(fd);
 			return -1;
 		}
-		if (now_s() > deadline) {
-			say("another czctl has held %s for %d s; giving up",
+		if (cz_now() > deadline) {
+			cz_say("another czctl has held %s for %d s; giving up",
 			    CZ_RUN_DIR "/" CZ_RUN_LOCK, LOCK_TIMEOUT_S);
 			close(fd);
 			return -1;
@@ -410,7 +158,7 @@ static int take_lock(void)
 		if (!waited)
 			note("waiting for another czctl (lock held)");
 		waited = true;
-		sleep_ms(50);
+		cz_sleep(50 / 1e3);
 	}
 	if (waited)
 		note("got the lock");
@@ -429,7 +177,7 @@ static int current(struct cz_runstate *rs, bool clean)
 	if (ret == 1)
 		return 0;
 	if (ret < 0) {
-		say("ignoring a damaged run-state: %s", err);
+		cz_say("ignoring a damaged run-state: %s", err);
 	} else if (cz_pid_runs(rs->pid, rs->binary)) {
 		return 1;
 	} else {
@@ -442,21 +190,6 @@ static int current(struct cz_runstate *rs, bool clean)
 }
 
 /* ---- one loader ---- */
-
-/* The args as one shell-like string, for messages and status. */
-static void args_str(const struct cz_runstate *rs, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < rs->argc && off < len; i++) {
-		const char *a = rs->argv[i];
-		bool quote = !*a || strpbrk(a, " \t\n'\"\\$");
-
-		off += snprintf(buf + off, len - off, "%s%s%s%s", i ? " " : "",
-				quote ? "'" : "", a, quote ? "'" : "");
-	}
-}
 
 /* "exited with status 1", "was killed by signal 9". */
 static void status_str(int status, char *buf, size_t len)
@@ -528,7 +261,7 @@ static int spawn(struct cz_runstate *rs, off_t *off, const int *pipes)
 	snprintf(rs->log, sizeof(rs->log), "%s/%s.log", CZ_RUN_DIR, rs->sched);
 	logfd = open(rs->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (logfd < 0) {
-		say("%s: %s", rs->log, strerror(errno));
+		cz_say("%s: %s", rs->log, strerror(errno));
 		return -1;
 	}
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
@@ -542,7 +275,7 @@ static int spawn(struct cz_runstate *rs, off_t *off, const int *pipes)
 	argv = calloc(rs->argc + 2, sizeof(*argv));
 	if (!argv) {
 		close(logfd);
-		say("out of memory");
+		cz_say("out of memory");
 		return -1;
 	}
 	argv[0] = rs->binary;
@@ -550,7 +283,7 @@ static int spawn(struct cz_runstate *rs, off_t *off, const int *pipes)
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		say("fork: %s", strerror(errno));
+		cz_say("fork: %s", strerror(errno));
 		free(argv);
 		close(logfd);
 		return -1;
@@ -580,7 +313,7 @@ static int spawn(struct cz_runstate *rs, off_t *off, const int *pipes)
 	free(argv);
 	close(logfd);
 	rs->pid = pid;
-	rs->started = wall_s();
+	rs->started = cz_wall();
 	note("started %s (pid %d), output to %s", rs->sched, pid, rs->log);
 	return 0;
 }
@@ -599,12 +332,12 @@ static bool loader_alive(const struct cz_runstate *rs, bool child, int *status)
 /* Poll until sched_ext is disabled; false after @secs. */
 static bool wait_disabled(double secs)
 {
-	double deadline = now_s() + secs;
+	double deadline = cz_now() + secs;
 
 	while (!scx_disabled()) {
-		if (now_s() > deadline)
+		if (cz_now() > deadline)
 			return false;
-		sleep_ms(POLL_MS);
+		cz_sleep(POLL_MS / 1e3);
 	}
 	return true;
 }
@@ -615,29 +348,29 @@ static bool wait_disabled(double secs)
  */
 static int stop_loader(const struct cz_runstate *rs, bool child)
 {
-	double deadline = now_s() + STOP_TIMEOUT_S;
+	double deadline = cz_now() + STOP_TIMEOUT_S;
 	int status = 0;
 	bool alive;
 
 	note("stopping %s (pid %d)", rs->sched, rs->pid);
 	kill(rs->pid, SIGINT);
 	while ((alive = loader_alive(rs, child, &status)) || !scx_disabled()) {
-		if (now_s() > deadline)
+		if (cz_now() > deadline)
 			break;
-		sleep_ms(POLL_MS);
+		cz_sleep(POLL_MS / 1e3);
 	}
 	if (alive) {
-		say("%s (pid %d) did not exit %d s after SIGINT; sending SIGKILL",
+		cz_say("%s (pid %d) did not exit %d s after SIGINT; sending SIGKILL",
 		    rs->sched, rs->pid, STOP_TIMEOUT_S);
 		kill(rs->pid, SIGKILL);
-		deadline = now_s() + KILL_TIMEOUT_S;
+		deadline = cz_now() + KILL_TIMEOUT_S;
 		while ((alive = loader_alive(rs, child, &status))) {
-			if (now_s() > deadline)
+			if (cz_now() > deadline)
 				break;
-			sleep_ms(POLL_MS);
+			cz_sleep(POLL_MS / 1e3);
 		}
 		if (alive) {
-			say("%s (pid %d) survived SIGKILL", rs->sched, rs->pid);
+			cz_say("%s (pid %d) survived SIGKILL", rs->sched, rs->pid);
 			return -1;
 		}
 	}
@@ -645,8 +378,8 @@ static int stop_loader(const struct cz_runstate *rs, bool child)
 	if (!wait_disabled(KILL_TIMEOUT_S)) {
 		char state[64], ops[128];
 
-		scx_now(state, sizeof(state), ops, sizeof(ops));
-		say("%s is gone but sched_ext is still %s (ops \"%s\")", rs->sched, state, ops);
+		cz_scx_now(state, sizeof(state), ops, sizeof(ops));
+		cz_say("%s is gone but sched_ext is still %s (ops \"%s\")", rs->sched, state, ops);
 		return -1;
 	}
 	note("%s stopped; sched_ext disabled", rs->sched);
@@ -665,44 +398,44 @@ static int wait_up(struct cz_runstate *rs, off_t off, double grace)
 	char how[64], state[64], cur[128];
 	int status = 0;
 
-	deadline = now_s() + START_TIMEOUT_S;
+	deadline = cz_now() + START_TIMEOUT_S;
 	for (;;) {
 		if (!loader_alive(rs, true, &status))
 			break;
 		if (!up_at && scx_runs(ops)) {
-			up_at = now_s();
+			up_at = cz_now();
 			note("%s enabled (ops \"%s\", pid %d): %.3f s after the command",
 			     rs->sched, ops, rs->pid, up_at - t0);
 			deadline = up_at + grace;
 		}
-		if (now_s() >= deadline) {
+		if (cz_now() >= deadline) {
 			/* Up for the grace period, and still up: done. */
 			if (up_at && scx_runs(ops))
 				return 0;
 			break;
 		}
-		sleep_ms(POLL_MS);
+		cz_sleep(POLL_MS / 1e3);
 	}
 	if (loader_alive(rs, true, &status)) {
-		scx_now(state, sizeof(state), cur, sizeof(cur));
-		say("%s (pid %d) was not enabled with ops \"%s\" within %d s (sched_ext %s, ops \"%s\"); stopping it. From %s:",
+		cz_scx_now(state, sizeof(state), cur, sizeof(cur));
+		cz_say("%s (pid %d) was not enabled with ops \"%s\" within %d s (sched_ext %s, ops \"%s\"); stopping it. From %s:",
 		    rs->sched, rs->pid, ops, START_TIMEOUT_S, state, cur, rs->log);
 		print_log_tail(rs, off);
 		stop_loader(rs, true);
-		return EXIT_FAIL;
+		return CZ_EXIT_FAIL;
 	}
 	status_str(status, how, sizeof(how));
 	if (up_at)
-		say("%s (pid %d) %s %.1f s after it was enabled. From %s:",
-		    rs->sched, rs->pid, how, now_s() - up_at, rs->log);
+		cz_say("%s (pid %d) %s %.1f s after it was enabled. From %s:",
+		    rs->sched, rs->pid, how, cz_now() - up_at, rs->log);
 	else
-		say("%s (pid %d) %s before it was enabled. From %s:",
+		cz_say("%s (pid %d) %s before it was enabled. From %s:",
 		    rs->sched, rs->pid, how, rs->log);
 	print_log_tail(rs, off);
 	/* Its link is closed; the kernel disables it on its own. */
 	wait_disabled(KILL_TIMEOUT_S);
-	return WIFEXITED(status) && WEXITSTATUS(status) == EXIT_USAGE ?
-	       EXIT_USAGE : EXIT_FAIL;
+	return WIFEXITED(status) && WEXITSTATUS(status) == CZ_EXIT_USAGE ?
+	       CZ_EXIT_USAGE : CZ_EXIT_FAIL;
 }
 
 static int launch(struct cz_runstate *rs, double grace)
@@ -710,7 +443,7 @@ static int launch(struct cz_runstate *rs, double grace)
 	off_t off;
 
 	if (spawn(rs, &off, NULL))
-		return EXIT_FAIL;
+		return CZ_EXIT_FAIL;
 	return wait_up(rs, off, grace);
 }
 
@@ -737,24 +470,24 @@ static void close_fds(int *fds, int n)
  */
 static int preload(struct cz_runstate *rs, off_t *off, int *go)
 {
-	double deadline = now_s() + START_TIMEOUT_S;
+	double deadline = cz_now() + START_TIMEOUT_S;
 	/* The ready pipe's read and write ends, then the go pipe's. */
 	int fds[4] = { -1, -1, -1, -1 }, status = 0;
 	ssize_t n = -1;
 	char how[64], b;
 
 	if (pipe2(fds, O_CLOEXEC) || pipe2(fds + 2, O_CLOEXEC)) {
-		say("pipe: %s", strerror(errno));
+		cz_say("pipe: %s", strerror(errno));
 		close_fds(fds, 4);
-		return EXIT_FAIL;
+		return CZ_EXIT_FAIL;
 	}
 	if (spawn(rs, off, (int[]){ fds[1], fds[2] })) {
 		close_fds(fds, 4);
-		return EXIT_FAIL;
+		return CZ_EXIT_FAIL;
 	}
 	close_fds(fds + 1, 2);
 	*go = fds[3];
-	while (now_s() < deadline) {
+	while (cz_now() < deadline) {
 		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
 		int r = poll(&pfd, 1, 100);
 
@@ -768,28 +501,28 @@ static int preload(struct cz_runstate *rs, off_t *off, int *go)
 	close(fds[0]);
 	if (n == 1) {
 		note("%s (pid %d) loaded: %.3f s after the command", rs->sched,
-		     rs->pid, now_s() - t0);
+		     rs->pid, cz_now() - t0);
 		return 0;
 	}
 	close(*go);
 	*go = -1;
 	/* The pipe closed (n == 0): it is exiting; give it a moment. */
-	deadline = now_s() + (n == 0 ? KILL_TIMEOUT_S : 0);
-	while (loader_alive(rs, true, &status) && now_s() < deadline)
-		sleep_ms(POLL_MS);
+	deadline = cz_now() + (n == 0 ? KILL_TIMEOUT_S : 0);
+	while (loader_alive(rs, true, &status) && cz_now() < deadline)
+		cz_sleep(POLL_MS / 1e3);
 	if (loader_alive(rs, true, &status)) {
-		say("%s (pid %d) did not say it loaded within %d s; killed it. From %s:",
+		cz_say("%s (pid %d) did not say it loaded within %d s; killed it. From %s:",
 		    rs->sched, rs->pid, START_TIMEOUT_S, rs->log);
 		kill_unattached(rs);
 		print_log_tail(rs, *off);
-		return EXIT_FAIL;
+		return CZ_EXIT_FAIL;
 	}
 	status_str(status, how, sizeof(how));
-	say("%s (pid %d) %s before it loaded. From %s:", rs->sched, rs->pid,
+	cz_say("%s (pid %d) %s before it loaded. From %s:", rs->sched, rs->pid,
 	    how, rs->log);
 	print_log_tail(rs, *off);
-	return WIFEXITED(status) && WEXITSTATUS(status) == EXIT_USAGE ?
-	       EXIT_USAGE : EXIT_FAIL;
+	return WIFEXITED(status) && WEXITSTATUS(status) == CZ_EXIT_USAGE ?
+	       CZ_EXIT_USAGE : CZ_EXIT_FAIL;
 }
 
 static int record(const struct cz_runstate *rs)
@@ -797,18 +530,18 @@ static int record(const struct cz_runstate *rs)
 	char err[PATH_MAX + 128];
 
 	if (cz_runstate_write(CZ_RUN_DIR, rs, err, sizeof(err))) {
-		say("%s runs (pid %d) but the run-state was not written: %s",
+		cz_say("%s runs (pid %d) but the run-state was not written: %s",
 		    rs->sched, rs->pid, err);
-		return EXIT_FAIL;
+		return CZ_EXIT_FAIL;
 	}
-	return EXIT_OK;
+	return CZ_EXIT_OK;
 }
 
 /* ---- start, stop, switch ---- */
 
 /*
  * [-v] NAME [-- ARGS]: the scheduler's name, checked, into @rs->sched; its
- * args into @sargc/@sargv. 0 or EXIT_USAGE (said).
+ * args into @sargc/@sargv. 0 or CZ_EXIT_USAGE (said).
  */
 static int parse_run(int argc, char **argv, struct cz_runstate *rs,
 		     int *sargc, char ***sargv)
@@ -823,8 +556,7 @@ static int parse_run(int argc, char **argv, struct cz_runstate *rs,
 			verbose = true;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			exit(EXIT_OK);
+			exit(print_usage());
 		default:
 			return bad_option(argv, opt);
 		}
@@ -854,18 +586,18 @@ static int prepare(int sargc, char **sargv, struct cz_runstate *rs)
 	int status;
 
 	if (find_sched(rs->sched, rs->binary, sizeof(rs->binary))) {
-		say("unknown scheduler '%s': not in czctl's directory, $CZ_SCHED_PATH or $PATH (see czctl list)",
+		cz_say("unknown scheduler '%s': not in czctl's directory, $CZ_SCHED_PATH or $PATH (see czctl list)",
 		    rs->sched);
-		return EXIT_FAIL;
+		return CZ_EXIT_FAIL;
 	}
 	if (cz_runstate_set_args(rs, sargc, sargv)) {
-		say("out of memory");
-		return EXIT_FAIL;
+		cz_say("out of memory");
+		return CZ_EXIT_FAIL;
 	}
 	argv = calloc(sargc + 3, sizeof(*argv));
 	if (!argv) {
-		say("out of memory");
-		return EXIT_FAIL;
+		cz_say("out of memory");
+		return CZ_EXIT_FAIL;
 	}
 	argv[0] = rs->binary;
 	argv[1] = "--check-args";
@@ -875,12 +607,12 @@ static int prepare(int sargc, char **sargv, struct cz_runstate *rs)
 	if (status == 0)
 		return 0;
 	out[strcspn(out, "\n")] = '\0';
-	if (status > 0 && WIFEXITED(status) && WEXITSTATUS(status) == EXIT_USAGE) {
-		say("%s rejects its arguments: %s", rs->sched, out);
-		return EXIT_USAGE;
+	if (status > 0 && WIFEXITED(status) && WEXITSTATUS(status) == CZ_EXIT_USAGE) {
+		cz_say("%s rejects its arguments: %s", rs->sched, out);
+		return CZ_EXIT_USAGE;
 	}
-	say("%s --check-args failed (status %d): %s", rs->binary, status, out);
-	return EXIT_FAIL;
+	cz_say("%s --check-args failed (status %d): %s", rs->binary, status, out);
+	return CZ_EXIT_FAIL;
 }
 
 /* Refuse to start over a scheduler that runs: one line. */
@@ -889,14 +621,14 @@ static int refuse_running(const struct cz_runstate *cur, bool have_cur)
 	char state[64], ops[128];
 
 	if (have_cur) {
-		say("%s is already running (pid %d, started by czctl); use czctl switch or czctl stop",
+		cz_say("%s is already running (pid %d, started by czctl); use czctl switch or czctl stop",
 		    cur->sched, cur->pid);
-		return EXIT_FAIL;
+		return CZ_EXIT_FAIL;
 	}
-	scx_now(state, sizeof(state), ops, sizeof(ops));
-	say("sched_ext is %s with scheduler \"%s\", not started by czctl; stop it first",
+	cz_scx_now(state, sizeof(state), ops, sizeof(ops));
+	cz_say("sched_ext is %s with scheduler \"%s\", not started by czctl; stop it first",
 	    state, ops);
-	return EXIT_FAIL;
+	return CZ_EXIT_FAIL;
 }
 
 /*
@@ -908,7 +640,7 @@ static int begin_run(int argc, char **argv, struct cz_runstate *rs)
 	char **sargv = NULL;
 	int sargc = 0, ret;
 
-	t0 = now_s();
+	t0 = cz_now();
 	ret = parse_run(argc, argv, rs, &sargc, &sargv);
 	if (!ret)
 		ret = need_root_and_scx();
@@ -917,7 +649,7 @@ static int begin_run(int argc, char **argv, struct cz_runstate *rs)
 	if (ret)
 		return ret;
 	umask(022);
-	return take_lock() < 0 ? EXIT_FAIL : 0;
+	return take_lock() < 0 ? CZ_EXIT_FAIL : 0;
 }
 
 int cmd_start(int argc, char **argv)
@@ -928,7 +660,7 @@ int cmd_start(int argc, char **argv)
 	ret = begin_run(argc, argv, &rs);
 	if (ret)
 		goto out;
-	ret = EXIT_FAIL;
+	ret = CZ_EXIT_FAIL;
 	have_cur = current(&cur, true);
 	if (have_cur || !scx_disabled()) {
 		ret = refuse_running(&cur, have_cur);
@@ -949,15 +681,14 @@ int cmd_stop(int argc, char **argv)
 	char state[64], ops[128];
 	int opt, ret;
 
-	t0 = now_s();
+	t0 = cz_now();
 	while ((opt = getopt_long(argc, argv, ":vh", run_options, NULL)) != -1) {
 		switch (opt) {
 		case 'v':
 			verbose = true;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return print_usage();
 		default:
 			return bad_option(argv, opt);
 		}
@@ -969,17 +700,17 @@ int cmd_stop(int argc, char **argv)
 		return ret;
 	umask(022);
 	if (take_lock() < 0)
-		return EXIT_FAIL;
+		return CZ_EXIT_FAIL;
 	if (!current(&cur, true)) {
-		scx_now(state, sizeof(state), ops, sizeof(ops));
+		cz_scx_now(state, sizeof(state), ops, sizeof(ops));
 		if (strcmp(state, "disabled"))
-			say("nothing running that czctl started (sched_ext is %s with \"%s\")",
+			cz_say("nothing running that czctl started (sched_ext is %s with \"%s\")",
 			    state, ops);
 		else
-			say("nothing running");
-		return EXIT_FAIL;
+			cz_say("nothing running");
+		return CZ_EXIT_FAIL;
 	}
-	ret = stop_loader(&cur, false) ? EXIT_FAIL : EXIT_OK;
+	ret = stop_loader(&cur, false) ? CZ_EXIT_FAIL : CZ_EXIT_OK;
 	/* Keep the record only while its loader lives: stop may be retried. */
 	if (!cz_pid_runs(cur.pid, cur.binary))
 		cz_runstate_remove(CZ_RUN_DIR);
@@ -997,7 +728,7 @@ int cmd_switch(int argc, char **argv)
 	ret = begin_run(argc, argv, &rs);
 	if (ret)
 		goto out;
-	ret = EXIT_FAIL;
+	ret = CZ_EXIT_FAIL;
 	if (!current(&prev, true)) {
 		/* Nothing of ours runs: a start, refused over anyone else's. */
 		if (!scx_disabled()) {
@@ -1012,7 +743,7 @@ int cmd_switch(int argc, char **argv)
 	}
 	err = preload(&rs, &off, &go);
 	if (err) {
-		say("switch to %s failed; %s (pid %d) left running", rs.sched,
+		cz_say("switch to %s failed; %s (pid %d) left running", rs.sched,
 		    prev.sched, prev.pid);
 		ret = err;
 		goto out;
@@ -1035,20 +766,20 @@ int cmd_switch(int argc, char **argv)
 	err = wait_up(&rs, off, GRACE_S);
 	if (!err) {
 		note("switched from %s (pid %d) to %s (pid %d): %.3f s in all",
-		     prev.sched, prev.pid, rs.sched, rs.pid, now_s() - t0);
+		     prev.sched, prev.pid, rs.sched, rs.pid, cz_now() - t0);
 		ret = record(&rs);
 		goto out;
 	}
 
 	/* The new one failed: bring the previous one back, as it was. */
-	args_str(&prev, args, sizeof(args));
+	cz_runstate_args(&prev, args, sizeof(args));
 	note("restoring %s%s%s", prev.sched, prev.argc ? " -- " : "", args);
 	if (launch(&prev, 0)) {
-		say("restoring %s failed as well: nothing is running", prev.sched);
-		ret = EXIT_FAIL;
+		cz_say("restoring %s failed as well: nothing is running", prev.sched);
+		ret = CZ_EXIT_FAIL;
 		goto out;
 	}
-	say("switch to %s failed; restored %s%s%s (pid %d)", rs.sched,
+	cz_say("switch to %s failed; restored %s%s%s (pid %d)", rs.sched,
 	    prev.sched, prev.argc ? " -- " : "", args, prev.pid);
 	record(&prev);
 	ret = err;
@@ -1056,32 +787,4 @@ out:
 	cz_runstate_free(&rs);
 	cz_runstate_free(&prev);
 	return ret;
-}
-
-/* ---- status ---- */
-
-void print_runstate(FILE *f)
-{
-	struct cz_runstate rs;
-	char err[PATH_MAX + 128], args[1024];
-	int ret = cz_runstate_read(CZ_RUN_DIR, &rs, err, sizeof(err));
-
-	if (ret == 1)
-		return;
-	if (ret < 0) {
-		fprintf(f, "run-state  damaged, ignored: %s\n", err);
-		return;
-	}
-	if (!cz_pid_runs(rs.pid, rs.binary)) {
-		fprintf(f, "run-state  stale, ignored: pid %d (%s) is gone\n", rs.pid, rs.sched);
-		cz_runstate_free(&rs);
-		return;
-	}
-	args_str(&rs, args, sizeof(args));
-	fprintf(f, "loader     %s\n", rs.binary);
-	fprintf(f, "pid        %d\n", rs.pid);
-	fprintf(f, "args       %s\n", rs.argc ? args : "(none)");
-	fprintf(f, "uptime     %.1f s\n", wall_s() - rs.started);
-	fprintf(f, "log        %s\n", rs.log);
-	cz_runstate_free(&rs);
 }

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <unistd.h>
-#include "cz.h"
+#include "cz_util.h"
 
 enum {
 	MAX_COUNT	= 10000,
@@ -31,7 +31,7 @@ static long number(const char *s, long max, const char *what)
 
 	if (cz_parse_num(s, 0, max, true, &v, err, sizeof(err))) {
 		fprintf(stderr, "cz-spawn: %s: %s\n", what, err);
-		exit(2);
+		exit(CZ_EXIT_USAGE);
 	}
 	return (long)v;
 }
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: cz-spawn COUNT INTERVAL_US\n");
-		return 2;
+		return CZ_EXIT_USAGE;
 	}
 	count = number(argv[1], MAX_COUNT, "COUNT");
 	interval_us = number(argv[2], MAX_INTERVAL_US, "INTERVAL_US");

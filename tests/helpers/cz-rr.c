@@ -30,9 +30,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "cz_util.h"
 
 enum {
-	EXIT_USAGE		= 2,
 	MAX_SIZE		= 65536,
 	MAX_COUNT		= 10 * 1000 * 1000,
 	CONNECT_TRIES		= 100,	/* 10 s for the server to come up */
@@ -59,17 +59,9 @@ static long num(const char *what, const char *s, long min, long max)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max)
-		die(EXIT_USAGE, "%s: '%s' is not a number in [%ld, %ld]", what, s,
+		die(CZ_EXIT_USAGE, "%s: '%s' is not a number in [%ld, %ld]", what, s,
 		    min, max);
 	return v;
-}
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
 static void sleep_us(long us)
@@ -125,9 +117,9 @@ static void __attribute__((noreturn)) serve(int port, long spin_us)
 		nodelay(fd);
 		/* A request is whatever one read returns; answered in kind. */
 		while ((n = read(fd, buf, sizeof(buf))) > 0) {
-			double until = now_us() + spin_us;
+			double until = cz_now() * 1e6 + spin_us;
 
-			while (spin_us && now_us() < until)
+			while (spin_us && cz_now() * 1e6 < until)
 				;
 			if (xfer(fd, buf, n, 1))
 				break;
@@ -159,7 +151,7 @@ static int client(const char *addr, int port, long count, long gap_us,
 	int fd = -1, i;
 
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
-		die(EXIT_USAGE, "'%s' is not an IPv4 address", addr);
+		die(CZ_EXIT_USAGE, "'%s' is not an IPv4 address", addr);
 	for (i = 0; i < CONNECT_TRIES; i++) {
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (fd < 0)
@@ -178,11 +170,11 @@ static int client(const char *addr, int port, long count, long gap_us,
 		die(1, "out of memory");
 	memset(buf, 'r', size);
 	for (long k = 0; k < count; k++) {
-		double t0 = now_us();
+		double t0 = cz_now() * 1e6;
 
 		if (xfer(fd, buf, size, 1) || xfer(fd, buf, size, 0))
 			die(1, "request %ld: the server hung up", k);
-		lat[k] = now_us() - t0;
+		lat[k] = cz_now() * 1e6 - t0;
 		if (gap_us)
 			sleep_us(gap_us);
 	}
@@ -198,7 +190,7 @@ static void usage(void)
 	fputs("usage: cz-rr server PORT [--spin-us N]\n"
 	      "       cz-rr client ADDR PORT [--count N] [--gap-us N] [--size BYTES]\n",
 	      stderr);
-	exit(EXIT_USAGE);
+	exit(CZ_EXIT_USAGE);
 }
 
 int main(int argc, char **argv)
@@ -210,15 +202,15 @@ int main(int argc, char **argv)
 		usage();
 	server = !strcmp(argv[1], "server");
 	if (!server && strcmp(argv[1], "client"))
-		die(EXIT_USAGE, "unknown mode '%s' (server or client)", argv[1]);
+		die(CZ_EXIT_USAGE, "unknown mode '%s' (server or client)", argv[1]);
 	nargs = server ? 1 : 2;
 	if (argc < 2 + nargs)
-		die(EXIT_USAGE, "%s needs %s", argv[1], server ? "PORT" : "ADDR PORT");
+		die(CZ_EXIT_USAGE, "%s needs %s", argv[1], server ? "PORT" : "ADDR PORT");
 	for (i = 2 + nargs; i < argc; i += 2) {
 		const char *opt = argv[i];
 
 		if (i + 1 >= argc)
-			die(EXIT_USAGE, "%s needs a value", opt);
+			die(CZ_EXIT_USAGE, "%s needs a value", opt);
 		if (server && !strcmp(opt, "--spin-us"))
 			spin_us = num(opt, argv[i + 1], 0, 10 * 1000 * 1000);
 		else if (!server && !strcmp(opt, "--count"))
@@ -228,7 +220,7 @@ int main(int argc, char **argv)
 		else if (!server && !strcmp(opt, "--size"))
 			size = num(opt, argv[i + 1], 1, MAX_SIZE);
 		else
-			die(EXIT_USAGE, "unknown option '%s' for %s", opt, argv[1]);
+			die(CZ_EXIT_USAGE, "unknown option '%s' for %s", opt, argv[1]);
 	}
 	if (server)
 		serve(num("PORT", argv[2], 1, 65535), spin_us);

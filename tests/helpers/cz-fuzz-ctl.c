@@ -33,12 +33,13 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <json-c/json.h>
-#include "cz_ctl.h"
+#include "cz_stats_client.h"
+#include "cz_util.h"
 
 enum {
 	REPLY_TIMEOUT_MS	= 10000,
 	MAX_OUTSTANDING		= 256,
-	OVERSIZE		= CZ_CTL_LINE_MAX + 4096,
+	OVERSIZE		= CZ_STATS_LINE_MAX + 4096,
 	EXPECT_OK		= 0,
 	EXPECT_ERR		= 1,
 	EXPECT_TOO_LONG		= 2,
@@ -66,14 +67,6 @@ static void die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int connect_to(const char *path, bool nonblock)
@@ -185,7 +178,7 @@ static void gen(struct line *l)
 		l->buf = malloc(l->len);
 		memcpy(l->buf, utf ? bad_utf8 : nul, l->len);
 	} else if (kind < 96 || rnd(4)) {	/* long, but within the limit */
-		n = rnd(CZ_CTL_LINE_MAX - 100);
+		n = rnd(CZ_STATS_LINE_MAX - 100);
 		l->buf = malloc(n + 64);
 		l->len = sprintf(l->buf, "{\"req\":\"stats\",\"pad\":\"");
 		memset(l->buf + l->len, 'x', n);
@@ -226,7 +219,7 @@ static void check_reply(struct fuzz *z, const char *line, size_t len)
 	want = z->expect[z->head];
 	z->head = (z->head + 1) % MAX_OUTSTANDING;
 	z->nr--;
-	ret = cz_ctl_decode_reply(line, len, &resp, err, sizeof(err));
+	ret = cz_stats_decode_reply(line, len, &resp, err, sizeof(err));
 	if (ret < 0)
 		die("reply %lu is not a reply (%s): %.*s", z->replies, err,
 		    (int)(len > 200 ? 200 : len), line);
@@ -354,7 +347,7 @@ static int cmd_fuzz(const char *path, unsigned long lines, unsigned long long se
 	fd = connect_to(path, false);
 	{
 		struct timeval tv = { .tv_sec = 10 };
-		char *req = cz_ctl_request("stats", "top"), buf[65536];
+		char *req = cz_stats_request("stats", "top"), buf[65536];
 		size_t got = 0;
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -368,7 +361,7 @@ static int cmd_fuzz(const char *path, unsigned long lines, unsigned long long se
 				die("final request: no reply");
 			got += n;
 		}
-		ret = cz_ctl_decode_reply(buf, (char *)memchr(buf, '\n', got) - buf,
+		ret = cz_stats_decode_reply(buf, (char *)memchr(buf, '\n', got) - buf,
 					  &resp, err, sizeof(err));
 		if (ret || !json_object_object_get_ex(resp, "sched", NULL))
 			die("final request: errno %d (%s)", ret, err);
@@ -388,12 +381,12 @@ static int cmd_fuzz(const char *path, unsigned long lines, unsigned long long se
 static int cmd_hold(const char *path, double secs)
 {
 	int fd = connect_to(path, true);
-	char *req = cz_ctl_request("stats_meta", NULL);
+	char *req = cz_stats_request("stats_meta", NULL);
 	size_t len = strlen(req);
-	double start = now_s();
+	double start = cz_now();
 	unsigned long sent = 0;
 
-	while (now_s() - start < secs) {
+	while (cz_now() - start < secs) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
 		ssize_t n;
 
@@ -403,13 +396,13 @@ static int cmd_hold(const char *path, double secs)
 			sent++;
 		else if (n < 0 && errno != EAGAIN) {
 			printf("hold: dropped by the server after %.1f s (%s; %lu requests sent, none read)\n",
-			       now_s() - start, strerror(errno), sent);
+			       cz_now() - start, strerror(errno), sent);
 			return 0;
 		}
 		poll(&p, 1, 100);
 		if (p.revents & (POLLHUP | POLLERR)) {
 			printf("hold: dropped by the server after %.1f s (%lu requests sent, none read)\n",
-			       now_s() - start, sent);
+			       cz_now() - start, sent);
 			return 0;
 		}
 		if (n < 0)
@@ -423,7 +416,7 @@ static int cmd_hold(const char *path, double secs)
 
 static int cmd_cut(const char *path, unsigned long count)
 {
-	char *req = cz_ctl_request("stats_meta", NULL), buf[100];
+	char *req = cz_stats_request("stats_meta", NULL), buf[100];
 	size_t len = strlen(req);
 
 	for (unsigned long i = 0; i < count; i++) {
@@ -461,7 +454,7 @@ static int cmd_listen(const char *path, double secs)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct sigaction act = { .sa_handler = on_signal };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	double start = now_s();
+	double start = cz_now();
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4))
@@ -470,7 +463,7 @@ static int cmd_listen(const char *path, double secs)
 	sigaction(SIGTERM, &act, NULL);
 	printf("listen: %s\n", path);
 	fflush(stdout);
-	while (!stop && now_s() - start < secs)
+	while (!stop && cz_now() - start < secs)
 		usleep(50000);
 	unlink(path);
 	return 0;

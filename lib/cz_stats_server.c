@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The stats-socket server: a UNIX stream socket served by one thread, so
- * that no client can slow the scheduler's own stats loop.
+ * The stats socket's server (cz_stats_server.h): a UNIX stream socket
+ * served by one thread, so that no client can slow the scheduler's own
+ * stats loop.
  *
  * Key choices:
  * - One thread, poll() over a wake-up pipe, the listening socket and every
  *   client; all sockets non-blocking, replies written with MSG_NOSIGNAL (a
  *   client that hangs up mid-reply must not SIGPIPE the scheduler).
  * - Per client: an input buffer holding at most one line of
- *   CZ_CTL_LINE_MAX bytes (a longer line gets an EMSGSIZE reply and the
+ *   CZ_STATS_LINE_MAX bytes (a longer line gets an EMSGSIZE reply and the
  *   connection is closed once that is written), and an output buffer.
  *   Requests are peeked, and only those answered are taken off the socket:
  *   once OUT_HIGH bytes of replies wait, further requests stay in the
@@ -25,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -36,7 +38,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include "cz_ctl.h"
+#include "cz_stats_server.h"
+#include "cz_util.h"
 
 enum {
 	MAX_CLIENTS	= 32,
@@ -60,7 +63,7 @@ struct client {
 	bool	closing;	/* close once out is written */
 };
 
-struct cz_ctl_server {
+struct cz_stats_server {
 	char			path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int			lfd;
 	int			wake[2];
@@ -69,18 +72,10 @@ struct cz_ctl_server {
 	bool			started;
 	double			accept_paused_until;
 	pthread_t		thread;
-	struct cz_ctl_source	src;
+	struct cz_stats_source	src;
 	struct client		clients[MAX_CLIENTS];
 	unsigned int		nr_clients;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int fill_addr(struct sockaddr_un *sa, const char *path)
 {
@@ -176,10 +171,10 @@ static int clear_path(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int cz_ctl_server_open(struct cz_ctl_server **out, const char *path,
+int cz_stats_server_open(struct cz_stats_server **out, const char *path,
 		       char *err, size_t errlen)
 {
-	struct cz_ctl_server *srv;
+	struct cz_stats_server *srv;
 	struct sockaddr_un sa;
 	struct stat st;
 	mode_t old;
@@ -270,15 +265,15 @@ static bool queue(struct client *c, const char *buf, size_t len)
 	return true;
 }
 
-static bool answer(struct cz_ctl_server *srv, struct client *c,
+static bool answer(struct cz_stats_server *srv, struct client *c,
 		   const char *line, size_t len)
 {
 	size_t rlen;
-	char *reply = cz_ctl_handle(&srv->src, line, len, &rlen);
+	char *reply = cz_stats_handle(&srv->src, line, len, &rlen);
 	bool ok = reply && queue(c, reply, rlen);
 
 	free(reply);
-	c->active_at = now_s();
+	c->active_at = cz_now();
 	return ok;
 }
 
@@ -289,8 +284,8 @@ static bool refuse_long_line(struct client *c)
 	char *reply;
 	bool ok;
 
-	snprintf(msg, sizeof(msg), "request longer than %d bytes", CZ_CTL_LINE_MAX);
-	reply = cz_ctl_error_reply(EMSGSIZE, msg, &rlen);
+	snprintf(msg, sizeof(msg), "request longer than %d bytes", CZ_STATS_LINE_MAX);
+	reply = cz_stats_error_reply(EMSGSIZE, msg, &rlen);
 	ok = reply && queue(c, reply, rlen);
 	free(reply);
 	/* The rest of that line is still coming: stop reading, close. */
@@ -306,7 +301,7 @@ static bool refuse_long_line(struct client *c)
  * slowed down instead of us buffering for it. Returns the bytes used, or -1
  * if the client has to go.
  */
-static ssize_t take(struct cz_ctl_server *srv, struct client *c,
+static ssize_t take(struct cz_stats_server *srv, struct client *c,
 		    const char *buf, size_t len)
 {
 	size_t used = 0;
@@ -316,7 +311,7 @@ static ssize_t take(struct cz_ctl_server *srv, struct client *c,
 		const char *nl = memchr(p, '\n', len - used);
 		size_t seg = nl ? (size_t)(nl - p) : len - used;
 
-		if (c->in_len + seg > CZ_CTL_LINE_MAX)
+		if (c->in_len + seg > CZ_STATS_LINE_MAX)
 			return refuse_long_line(c) ? (ssize_t)len : -1;
 		if (nl && !c->in_len) {
 			/* The common case: a whole line in this chunk. */
@@ -324,7 +319,7 @@ static ssize_t take(struct cz_ctl_server *srv, struct client *c,
 				return -1;
 		} else {
 			if (!c->in) {
-				c->in = malloc(CZ_CTL_LINE_MAX);
+				c->in = malloc(CZ_STATS_LINE_MAX);
 				if (!c->in)
 					return -1;
 			}
@@ -366,7 +361,7 @@ static bool flush(struct client *c, double now)
 }
 
 /* Read what is there; false if the client has to go. */
-static bool receive(struct cz_ctl_server *srv, struct client *c)
+static bool receive(struct cz_stats_server *srv, struct client *c)
 {
 	char buf[RECV_CHUNK];
 	ssize_t n, used;
@@ -390,7 +385,7 @@ static bool receive(struct cz_ctl_server *srv, struct client *c)
 	return used >= 0 && recv(c->fd, buf, used, MSG_DONTWAIT) == used;
 }
 
-static void accept_all(struct cz_ctl_server *srv, double now)
+static void accept_all(struct cz_stats_server *srv, double now)
 {
 	for (;;) {
 		int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -428,7 +423,7 @@ static void accept_all(struct cz_ctl_server *srv, double now)
 
 static void *serve(void *arg)
 {
-	struct cz_ctl_server *srv = arg;
+	struct cz_stats_server *srv = arg;
 	struct pollfd pfd[2 + MAX_CLIENTS];
 
 	for (;;) {
@@ -439,7 +434,7 @@ static void *serve(void *arg)
 		pfd[0] = (struct pollfd){ .fd = srv->wake[0], .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = srv->lfd, .events = POLLIN };
 		if (srv->accept_paused_until) {
-			if (now_s() < srv->accept_paused_until) {
+			if (cz_now() < srv->accept_paused_until) {
 				pfd[1].events = 0;
 				waiting = true;
 			} else {
@@ -468,7 +463,7 @@ static void *serve(void *arg)
 		}
 		if (pfd[0].revents)
 			break;
-		now = now_s();
+		now = cz_now();
 
 		/* Clients polled this round are 0..n-1; newcomers go after. */
 		for (i = 0; i < n; i++) {
@@ -500,8 +495,8 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-int cz_ctl_server_start(struct cz_ctl_server *srv,
-			const struct cz_ctl_source *src)
+int cz_stats_server_start(struct cz_stats_server *srv,
+			const struct cz_stats_source *src)
 {
 	sigset_t all, old;
 	int ret;
@@ -518,7 +513,7 @@ int cz_ctl_server_start(struct cz_ctl_server *srv,
 	return 0;
 }
 
-void cz_ctl_server_close(struct cz_ctl_server *srv)
+void cz_stats_server_close(struct cz_stats_server *srv)
 {
 	struct stat st;
 

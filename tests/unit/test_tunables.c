@@ -9,76 +9,78 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cz_ctl.h"
+#include "cz_stats_print.h"
+#include "cz_stats_proto.h"
 
-#define KNOBS(X)							\
+#define TUNABLES(X)							\
 	X(K_SLICE, "slice_us", 1, 1000, 20, "slice length")		\
 	X(K_BIG, "big", 0, UINT64_MAX, 0, "any u64")
 
-enum { KNOBS(CZ_KNOB_ENUM) NR_K };
+enum { TUNABLES(CZ_TUNABLE_ENUM) NR_K };
 
-static const struct cz_knob_desc knobs[] = { KNOBS(CZ_KNOB_DESC) };
+static const struct cz_tunable_desc tunables[] = { TUNABLES(CZ_TUNABLE_DESC) };
 
 static const struct cz_stat_desc desc[] = {
 	{ "kick", CZ_STAT_COUNTER, "CPUs kicked" },
 };
 static const u64 vals[] = { 4 };
-static const u64 knob_vals[NR_K] = { 25, 7 };
+static const u64 tunable_vals[NR_K] = { 25, 7 };
 
 static const struct cz_stats_view view = {
 	.sched = "t", .desc = desc, .nr_stats = 1, .nr_cpus = 1,
-	.knobs = knobs, .nr_knobs = NR_K, .knob_vals = knob_vals,
+	.tunables = tunables, .nr_tunables = NR_K, .tunable_vals = tunable_vals,
 };
 
-Test(knob_check, in_range_gives_the_index)
+Test(tunable_check, in_range_gives_the_index)
 {
 	char err[128] = "";
 
-	cr_assert_eq(cz_knob_check(knobs, NR_K, "slice_us", 1, err, sizeof(err)), K_SLICE);
-	cr_assert_eq(cz_knob_check(knobs, NR_K, "slice_us", 1000, err, sizeof(err)), K_SLICE);
-	cr_assert_eq(cz_knob_check(knobs, NR_K, "big", UINT64_MAX, err, sizeof(err)), K_BIG);
+	cr_assert_eq(cz_tunable_check(tunables, NR_K, "slice_us", 1, err, sizeof(err)), K_SLICE);
+	cr_assert_eq(cz_tunable_check(tunables, NR_K, "slice_us", 1000, err, sizeof(err)), K_SLICE);
+	cr_assert_eq(cz_tunable_check(tunables, NR_K, "big", UINT64_MAX, err, sizeof(err)), K_BIG);
 }
 
-Test(knob_check, out_of_range_names_the_range)
+Test(tunable_check, out_of_range_names_the_range)
 {
 	char err[128] = "";
 
-	cr_assert_eq(cz_knob_check(knobs, NR_K, "slice_us", 0, err, sizeof(err)), -ERANGE);
+	cr_assert_eq(cz_tunable_check(tunables, NR_K, "slice_us", 0, err, sizeof(err)), -ERANGE);
 	cr_assert_str_eq(err, "slice_us: 0 is out of range [1, 1000]");
-	cr_assert_eq(cz_knob_check(knobs, NR_K, "slice_us", 1001, err, sizeof(err)), -ERANGE);
+	cr_assert_eq(cz_tunable_check(tunables, NR_K, "slice_us", 1001, err, sizeof(err)), -ERANGE);
 	cr_assert_str_eq(err, "slice_us: 1001 is out of range [1, 1000]");
 }
 
-Test(knob_check, unknown_names_list_the_known_ones)
+Test(tunable_check, unknown_names_list_the_known_ones)
 {
 	char err[128] = "";
 
-	cr_assert_eq(cz_knob_check(knobs, NR_K, "slice-us", 5, err, sizeof(err)), -ENOENT);
+	cr_assert_eq(cz_tunable_check(tunables, NR_K, "slice-us", 5, err, sizeof(err)), -ENOENT);
 	cr_assert_str_eq(err, "unknown tunable \"slice-us\" (known: slice_us, big)");
-	cr_assert_eq(cz_knob_check(knobs, 0, "x", 5, err, sizeof(err)), -ENOENT);
+	cr_assert_eq(cz_tunable_check(tunables, 0, "x", 5, err, sizeof(err)), -ENOENT);
 	cr_assert_str_eq(err, "unknown tunable \"x\" (this scheduler has none)");
 	/* A short buffer truncates, it does not overflow. */
-	cr_assert_eq(cz_knob_check(knobs, NR_K, "x", 5, err, 10), -ENOENT);
+	cr_assert_eq(cz_tunable_check(tunables, NR_K, "x", 5, err, 10), -ENOENT);
 	cr_assert_eq(strlen(err), 9);
 }
 
-static int decode_set(const char *line, struct cz_ctl_req *req, char *err,
+static int decode_set(const char *line, struct cz_stats_req *req, char *err,
 		      size_t errlen)
 {
 	memset(req, 0, sizeof(*req));
-	return cz_ctl_decode(line, strlen(line), req, err, errlen);
+	return cz_stats_decode_request(line, strlen(line), req, err, errlen);
 }
 
 Test(decode_set, well_formed)
 {
-	struct cz_ctl_req req;
+	struct cz_stats_req req;
 	char err[256] = "";
 
 	cr_assert_eq(decode_set("{\"req\":\"set\",\"args\":{\"name\":\"slice_us\",\"value\":5000}}",
 				&req, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(req.kind, CZ_CTL_REQ_SET);
+	cr_assert_eq(req.kind, CZ_STATS_REQ_SET);
 	cr_assert_str_eq(req.name, "slice_us");
 	cr_assert_eq(req.value, 5000);
 	cr_assert_eq(decode_set("{\"req\":\"set\",\"args\":{\"value\":18446744073709551615,\"name\":\"big\"}}",
@@ -88,7 +90,7 @@ Test(decode_set, well_formed)
 
 static void set_bad(const char *line, int want_errno, const char *want)
 {
-	struct cz_ctl_req req;
+	struct cz_stats_req req;
 	char err[256] = "";
 
 	cr_assert_eq(decode_set(line, &req, err, sizeof(err)), want_errno,
@@ -115,7 +117,7 @@ Test(decode_set, bad_args)
 Test(decode_set, overlong_name)
 {
 	char line[256];
-	char name[CZ_KNOB_NAME_MAX + 1];
+	char name[CZ_TUNABLE_NAME_MAX + 1];
 
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
@@ -125,25 +127,25 @@ Test(decode_set, overlong_name)
 
 Test(encode, set_request_round_trips)
 {
-	char *line = cz_ctl_set_request("big", UINT64_MAX);
-	struct cz_ctl_req req;
+	char *line = cz_stats_set_request("big", UINT64_MAX);
+	struct cz_stats_req req;
 	char err[256] = "";
 
 	cr_assert_str_eq(line, "{\"req\":\"set\",\"args\":{\"name\":\"big\",\"value\":18446744073709551615}}\n");
-	cr_assert_eq(cz_ctl_decode(line, strlen(line) - 1, &req, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cz_stats_decode_request(line, strlen(line) - 1, &req, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(req.value, UINT64_MAX);
 	free(line);
 }
 
 Test(decode_rule, well_formed_and_round_trip)
 {
-	char *line = cz_ctl_rule_request(false, "lc-cgroup", "/sys/fs/cgroup/a b");
-	struct cz_ctl_req req;
+	char *line = cz_stats_rule_request(false, "lc-cgroup", "/sys/fs/cgroup/a b");
+	struct cz_stats_req req;
 	char err[256] = "";
 
 	cr_assert_str_eq(line, "{\"req\":\"rule\",\"args\":{\"op\":\"del\",\"rule\":\"lc-cgroup\",\"value\":\"/sys/fs/cgroup/a b\"}}\n");
 	cr_assert_eq(decode_set(line, &req, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(req.kind, CZ_CTL_REQ_RULE);
+	cr_assert_eq(req.kind, CZ_STATS_REQ_RULE);
 	cr_assert(!req.add);
 	cr_assert_str_eq(req.name, "lc-cgroup");
 	cr_assert_str_eq(req.arg, "/sys/fs/cgroup/a b");
@@ -164,7 +166,7 @@ Test(decode_rule, bad_args)
 		"{\"req\":\"rule\",\"args\":{\"op\":\"add\",\"rule\":\"lc\\u0000-pid\",\"value\":\"1\"}}",
 		"{\"req\":\"rule\",\"args\":{\"op\":\"add\\u0000\",\"rule\":\"lc-pid\",\"value\":\"1\"}}",
 	};
-	struct cz_ctl_req req;
+	struct cz_stats_req req;
 	char err[256];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -182,14 +184,14 @@ static u64 stored[NR_K];
 static int fake_stats(void *ctx, struct json_object **resp, char *err, size_t len)
 {
 	(void)ctx, (void)err, (void)len;
-	*resp = cz_ctl_stats_resp(&view, vals);
+	*resp = cz_stats_resp(&view, vals);
 	return 0;
 }
 
 static int fake_set(void *ctx, const char *name, u64 value,
 		    struct json_object **resp, char *err, size_t len)
 {
-	int idx = cz_knob_check(knobs, NR_K, name, value, err, len);
+	int idx = cz_tunable_check(tunables, NR_K, name, value, err, len);
 
 	(void)ctx;
 	if (idx < 0)
@@ -200,10 +202,10 @@ static int fake_set(void *ctx, const char *name, u64 value,
 	return 0;
 }
 
-static char *handle(const struct cz_ctl_source *src, const char *line)
+static char *handle(const struct cz_stats_source *src, const char *line)
 {
 	size_t len;
-	char *reply = cz_ctl_handle(src, line, strlen(line), &len);
+	char *reply = cz_stats_handle(src, line, strlen(line), &len);
 
 	cr_assert_not_null(reply);
 	return reply;
@@ -211,8 +213,8 @@ static char *handle(const struct cz_ctl_source *src, const char *line)
 
 Test(handle, set_reaches_the_source_with_range_errors)
 {
-	struct cz_ctl_source src = { .meta = NULL, .stats = fake_stats, .set = fake_set };
-	struct cz_ctl_source none = { .stats = fake_stats };
+	struct cz_stats_source src = { .meta = NULL, .stats = fake_stats, .set = fake_set };
+	struct cz_stats_source none = { .stats = fake_stats };
 	char *r;
 
 	r = handle(&src, "{\"req\":\"set\",\"args\":{\"name\":\"slice_us\",\"value\":300}}");
@@ -249,8 +251,8 @@ static int fake_rule(void *ctx, bool add, const char *rule, const char *arg,
 
 Test(handle, rule_reaches_the_source)
 {
-	struct cz_ctl_source src = { .stats = fake_stats, .rule = fake_rule };
-	struct cz_ctl_source none = { .stats = fake_stats };
+	struct cz_stats_source src = { .stats = fake_stats, .rule = fake_rule };
+	struct cz_stats_source none = { .stats = fake_stats };
 	char *r;
 
 	r = handle(&src, "{\"req\":\"rule\",\"args\":{\"op\":\"add\",\"rule\":\"lc-pid\",\"value\":\"7\"}}");
@@ -266,7 +268,7 @@ Test(handle, rule_reaches_the_source)
 
 Test(resp, stats_carry_the_current_values)
 {
-	struct json_object *o = cz_ctl_stats_resp(&view, vals), *v;
+	struct json_object *o = cz_stats_resp(&view, vals), *v;
 
 	cr_assert(json_object_object_get_ex(o, "slice_us", &v));
 	cr_assert_eq(json_object_get_uint64(v), 25);
@@ -290,7 +292,7 @@ static const char *user(struct json_object *meta, const char *fname, const char 
 
 Test(meta, tunables_with_range_and_default)
 {
-	struct json_object *meta = cz_ctl_meta_resp(&view);
+	struct json_object *meta = cz_stats_meta_resp(&view);
 
 	cr_assert_str_eq(user(meta, "slice_us", "_kind"), "tunable");
 	cr_assert_str_eq(user(meta, "slice_us", "_min"), "1");
@@ -303,13 +305,13 @@ Test(meta, tunables_with_range_and_default)
 
 Test(openmetrics, tunables_are_gauges)
 {
-	struct json_object *meta = cz_ctl_meta_resp(&view);
-	struct json_object *resp = cz_ctl_stats_resp(&view, vals);
+	struct json_object *meta = cz_stats_meta_resp(&view);
+	struct json_object *resp = cz_stats_resp(&view, vals);
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 
-	cr_assert_eq(cz_ctl_print_openmetrics(f, meta, resp), 0);
+	cr_assert_eq(cz_stats_print_openmetrics(f, meta, resp), 0);
 	fclose(f);
 	cr_assert(strstr(out, "# TYPE scx_t_slice_us gauge\nscx_t_slice_us 25\n"), "%s", out);
 	cr_assert(strstr(out, "# TYPE scx_t_kick counter\nscx_t_kick_total 4\n"), "%s", out);

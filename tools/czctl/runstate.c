@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The run-state file (cz_runstate.h): scheduler names, encoding and
+ * The run-state file (runstate.h): scheduler names, encoding and
  * decoding of /run/controlzone/current, its atomic write, and the check
  * that a recorded pid is still the recorded loader.
  *
@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <json-c/json.h>
-#include "cz_runstate.h"
+#include "runstate.h"
 
 /* The largest file we read: args are short, paths at most PATH_MAX. */
 #define RUNSTATE_MAX	(256 * 1024)
@@ -40,6 +40,21 @@ int cz_sched_name(const char *in, char *out, size_t len)
 const char *cz_sched_ops(const char *sched)
 {
 	return strncmp(sched, "scx_", 4) ? sched : sched + 4;
+}
+
+/* The args as one shell-like string, for messages and status. */
+void cz_runstate_args(const struct cz_runstate *rs, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < rs->argc && off < len; i++) {
+		const char *a = rs->argv[i];
+		bool quote = !*a || strpbrk(a, " \t\n'\"\\$");
+
+		off += snprintf(buf + off, len - off, "%s%s%s%s", i ? " " : "",
+				quote ? "'" : "", a, quote ? "'" : "");
+	}
 }
 
 char *cz_runstate_encode(const struct cz_runstate *rs)

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small things every controlzone program needs (cz_util.h): clocks, the
+ * one-line message, reading a sysfs line, sched_ext's state, parsing a
+ * number.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cz_util.h"
+
+const char *cz_prog = "cz";
+
+static double clock_s(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double cz_now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+double cz_wall(void)
+{
+	return clock_s(CLOCK_REALTIME);
+}
+
+void cz_sleep(double s)
+{
+	struct timespec ts;
+
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
+void cz_set_prog(const char *argv0)
+{
+	const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+
+	if (argv0 && *argv0)
+		cz_prog = slash ? slash + 1 : argv0;
+}
+
+void cz_vsay(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", cz_prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cz_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cz_vsay(fmt, ap);
+	va_end(ap);
+}
+
+int cz_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char *nl;
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, len, f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return 0;
+}
+
+int cz_scx_now(char *state, size_t slen, char *ops, size_t olen)
+{
+	int ret = 0;
+
+	if (cz_read_line(CZ_SCX_STATE, state, slen)) {
+		snprintf(state, slen, "unknown");
+		ret = access(CZ_SCX_STATE, F_OK) ? -1 : 0;
+	}
+	if (cz_read_line(CZ_SCX_OPS, ops, olen) || !ops[0])
+		snprintf(ops, olen, "none");
+	return ret;
+}
+
+int cz_parse_num(const char *arg, double min, double max, bool integer,
+		 double *out, char *err, size_t errlen)
+{
+	char *end;
+	double v;
+
+	if (!arg || !*arg) {
+		snprintf(err, errlen, "a value is required");
+		return -1;
+	}
+	errno = 0;
+	if (integer) {
+		/* strtoull accepts "-1"; reject signs so it cannot wrap. */
+		if (strchr(arg, '-')) {
+			snprintf(err, errlen, "'%s' is not a non-negative integer", arg);
+			return -1;
+		}
+		v = (double)strtoull(arg, &end, 0);
+	} else {
+		v = strtod(arg, &end);
+	}
+	if (errno || end == arg || *end || isnan(v)) {
+		snprintf(err, errlen, "'%s' is not a%s number", arg,
+			 integer ? "n integer" : "");
+		return -1;
+	}
+	if (v < min || v > max) {
+		snprintf(err, errlen, "%s is out of range [%.15g, %.15g]", arg, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * czctl's messages (cli.h): every error is one line on stderr, "czctl: "
+ * first (cz_say), and a usage error also points at --help. The usage text
+ * lives here, next to the messages that refer to it.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include "cli.h"
+#include "cz_stats_proto.h"
+#include "runstate.h"
+
+static const char usage_text[] =
+"usage: czctl [--help] [--version] COMMAND [OPTIONS]\n"
+"\n"
+"Observe, start, stop and switch sched_ext schedulers.\n"
+"\n"
+"Commands:\n"
+"  stats [--json|--openmetrics] [--follow SECS] [--socket PATH]\n"
+"      The scheduler's statistics: counters are totals since it attached,\n"
+"      gauges current values. Default: one \"key value\" line each;\n"
+"      --json: the reply's JSON object on one line; --openmetrics:\n"
+"      OpenMetrics text (for node_exporter's textfile collector);\n"
+"      --follow: again every SECS seconds until interrupted.\n"
+"  status [--socket PATH]\n"
+"      sched_ext's state, the running scheduler, the pid, args, uptime and\n"
+"      log of the one czctl started, and its uptime if its stats socket\n"
+"      answers.\n"
+"  set NAME=VALUE [--socket PATH]\n"
+"      Change the running scheduler's tunable NAME (see list) to the\n"
+"      integer VALUE, without reloading it; prints \"NAME: OLD -> NEW\".\n"
+"      An unknown NAME or a VALUE out of its range is refused (exit 2).\n"
+"  add SET-KIND=VALUE [--socket PATH]\n"
+"  del SET-KIND=VALUE [--socket PATH]\n"
+"      Add or remove a task-set rule of the running scheduler, as its\n"
+"      option --SET-KIND VALUE would (e.g. add lc-pid=1234, del\n"
+"      lc-cgroup=/sys/fs/cgroup/web); KIND is pid, comm or cgroup. The\n"
+"      scheduler checks it; a refused rule exits 2.\n"
+"  list\n"
+"      The installed schedulers (scx_* in czctl's directory, then\n"
+"      $CZ_SCHED_PATH, then $PATH) with their descriptions and tunables\n"
+"      (name, range, default).\n"
+"  start [-v] NAME [-- ARGS]\n"
+"      Start scheduler NAME (scx_central or central) detached, output\n"
+"      appended to " CZ_RUN_DIR "/NAME.log; return once sched_ext is\n"
+"      enabled with its ops. Refused while a scheduler runs.\n"
+"  stop [-v]\n"
+"      SIGINT the scheduler czctl started (SIGKILL after 10 s), return once\n"
+"      sched_ext is disabled.\n"
+"  switch [-v] NAME [-- ARGS]\n"
+"      Load NAME while the running scheduler runs, then stop that one and\n"
+"      attach NAME. If NAME fails to load, the running one is left alone;\n"
+"      if it fails to attach or exits within 2 s, the previous one is\n"
+"      restarted with its args. Either way the switch fails. Arguments\n"
+"      NAME rejects fail it before anything is started.\n"
+"\n"
+"Options:\n"
+"  --socket PATH   the stats socket (default " CZ_STATS_SOCKET_DEFAULT ")\n"
+"  -v, --verbose   each step, with the seconds since the command began\n"
+"\n"
+"start, stop and switch need root, and wait for each other (a lock).\n"
+"\n"
+"Exit codes: 0 success; 1 failure (nothing running, unknown scheduler,\n"
+"not root, the scheduler failed to start, no socket or a stale one, no\n"
+"reply); 2 bad usage, including arguments or a tunable value the\n"
+"scheduler rejects; 3 the kernel has no sched_ext.\n";
+
+int print_usage(void)
+{
+	fputs(usage_text, stdout);
+	return CZ_EXIT_OK;
+}
+
+int no_sched_ext(void)
+{
+	cz_say("this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)");
+	return CZ_EXIT_NO_SCX;
+}
+
+int usage_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cz_say("%s (see czctl --help)", msg);
+	return CZ_EXIT_USAGE;
+}
+
+int bad_option(char **argv, int opt)
+{
+	const char *what = argv[optind - 1];
+
+	if (opt == ':')
+		return usage_error("option %s needs a value", what);
+	if (optopt && optopt < 0x100)
+		return usage_error("unknown option -%c", optopt);
+	return usage_error("unknown option %s", what);
+}

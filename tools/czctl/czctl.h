@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * czctl's commands, one family per file; main.c dispatches to them.
+ *
+ *   observe.c    stats, status, list, set, add, del
+ *   lifecycle.c  start, stop, switch
+ *
+ * Each takes the command's own argv (argv[0] is the command's name) and
+ * returns czctl's exit code (cli.h).
+ */
+#ifndef __CZCTL_H
+#define __CZCTL_H
+
+#include <stdbool.h>
+
+int cmd_stats(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_rule(int argc, char **argv, bool add);
+
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_switch(int argc, char **argv);
+
+#endif /* __CZCTL_H */

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The schedulers czctl can run: where their executables are found, and
+ * running one to capture what it says (--describe, --check-args).
+ */
+#ifndef __CZCTL_SCHEDS_H
+#define __CZCTL_SCHEDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* czctl's directory, $CZ_SCHED_PATH, $PATH: one colon list (malloc'd). */
+char *sched_search_path(void);
+bool is_executable(const char *path);
+/* The first executable named @sched on the search path into @out; 0, or -1. */
+int find_sched(const char *sched, char *out, size_t len);
+/*
+ * Run @argv (not detached), its stdout and stderr into @out; returns the
+ * wait status, or -1 if it could not run.
+ */
+int run_capture(char *const argv[], char *out, size_t len);
+
+#endif /* __CZCTL_SCHEDS_H */
