@@ -8,6 +8,12 @@
 # when CPU hotplug makes the kernel ask for a restart, the kernel falls back to
 # the fair class when the loader is SIGKILLed, and bad options attach
 # nothing.
+# In detail: bad options exit 2 and attach nothing; root/ops is "central";
+# 30 s of stress-ng on every CPU plus a hackbench loop, with cyclictest
+# wakeups on the workers, run to the end with the scheduler still enabled;
+# every dispatch decision was made on the central CPU, also with
+# --central-cpu 2; SIGINT: exit 0 and the kernel's reason in the exit
+# report; SIGKILL of the loader: sched_ext disabled within 5 s, tasks run on.
 . /cz/tests/lib.sh
 
 NCPU=$(nproc)

@@ -11,6 +11,9 @@
 # (a process in a child cgroup counts); SIGINT ends a run with its result;
 # bad input and non-root exit 2 with one error line and leave no meter
 # behind.
+# Pinned: co-run is 0 with B on the other core and at least 80% of A's CPU
+# time with B on A's sibling. --wait: no window opens before SIGUSR1, then
+# one --duration long; SIGINT before SIGUSR1 exits 1 with no result.
 . /cz/tests/lib.sh
 
 NCPU=$(nproc)

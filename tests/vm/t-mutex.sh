@@ -10,7 +10,8 @@
 # below), and below half fair's share; the scheduler's own count stays
 # <= 1% and the strict handshake was really used; in
 # the default mode BE keeps >= 80% of its CPU time next to a mostly
-# sleeping LC and borrows its lanes; an LC pid added at run time (czctl
+# sleeping LC (cyclictest waking 20 times a second) and borrows its lanes;
+# an LC pid added at run time (czctl
 # add) runs as LC within one stats interval and stops doing so within one
 # after czctl del; bad rules and values, at start and live, exit 2 with one
 # line and attach or change nothing.

@@ -22,6 +22,14 @@
 # measurable under TCG, whose vCPUs the host deschedules for
 # milliseconds); a task added to set "net" at run time (czctl add) is
 # net-woken whatever wakes it.
+# In detail: scx_netaware runs with --boost-us 2000 (below); timer-woken
+# tasks and the hogs are net-woken for at most 2% of their wakeups, the
+# request/response traffic for at least one wakeup per request, and those
+# wakeups are boosted; at least 90% of the net-woken wakeups get a CPU at
+# once; the spinning server (50 ms per request) has every boosted spin
+# revoked (the boosts of the client and of the server's accept and end of
+# connection are counted out), and its boosted time per wakeup is at most
+# a quarter of those 50 ms.
 #
 # Why two CPUs of four: the host has two cores. With hogs on all four
 # vCPUs the host time-shares them, and its descheduling (milliseconds at a

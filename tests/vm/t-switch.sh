@@ -6,7 +6,8 @@
 # scheduler, bad arguments, already running); the run-state file (mode,
 # pid, args) and what status shows from it, stale included; under
 # `stress-ng --cpu 4`, 20 switches in a row alternating scx_central's args,
-# each enabled with ops central and the recorded args, timed from command
+# each enabled with ops central and the recorded args, a new loader each
+# time and the old one gone, timed from command
 # to enabled; a switch with bad arguments leaves the running loader alone
 # (same pid); a scheduler that fails to load leaves the running one alone
 # (same pid: the new one is loaded before the old one stops), one that
@@ -16,6 +17,9 @@
 # the other; stop leaves sched_ext disabled and no loader; rcu_preempt runs
 # SCHED_FIFO, and (not on 6.16) 5 stops while CPU hogs are being forked each
 # complete.
+# "Under a second": the median, over the 20 switches, of the time from the
+# old scheduler's stop to the new one's enable is at most 1 s (the new one
+# is preloaded). The forked hogs: cz-spawn forks 60 of them around each stop.
 . /cz/tests/lib.sh
 
 RUN=/run/controlzone
@@ -89,7 +93,7 @@ check "start while running: same loader" [ "$(rs_pid)" = "$P" ]
 stress-ng --cpu 4 -t 900 -q &
 HOGS=$!
 # The switches start once the four hogs run: hogs forked during a stop can
-# hang it on 6.16 (README "Known kernel issues"; tested on its own below).
+# hang it on 6.16 (tests/README.md, "Known kernel issues"; tested on its own below).
 k=0
 while [ "$(cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^stress-ng-cpu$')" -lt 4 ] &&
       [ $k -lt 100 ]; do
@@ -247,7 +251,7 @@ check "stop: exit 0 (got $rc), disabled" sh -c "[ $rc -eq 0 ] && [ \"\$(cat $SCX
 # rcutree.kthread_prio=1, which makes it SCHED_FIFO: 20 of 20 such stops
 # then passed where 1 of 7 hung without it) or a task preempted inside an
 # RCU read-side section (still seen once), and the stop hangs for good.
-# A kernel bug (README "Known kernel issues"): tested where it is fixed.
+# A kernel bug (tests/README.md, "Known kernel issues"): tested where it is fixed.
 rcu=$(pidof rcu_preempt)
 check "rcu_preempt runs SCHED_FIFO (policy $(cut -d' ' -f41 /proc/$rcu/stat))" \
 	[ "$(cut -d' ' -f41 /proc/$rcu/stat)" = 1 ]
