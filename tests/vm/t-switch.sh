@@ -257,7 +257,7 @@ check "rcu_preempt runs SCHED_FIFO (policy $(cut -d' ' -f41 /proc/$rcu/stat))" \
 	[ "$(cut -d' ' -f41 /proc/$rcu/stat)" = 1 ]
 case "$(uname -r)" in
 6.16.*)
-	echo "SKIP: stops while hogs are being forked, on $(uname -r): a known kernel bug can hang them (README)" ;;
+	echo "SKIP: stops while hogs are being forked, on $(uname -r): a known kernel bug can hang them (tests/README.md)" ;;
 *)
 	hung=0
 	n=1

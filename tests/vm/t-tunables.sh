@@ -5,8 +5,9 @@
 # given at start shows in the stats reply; `czctl set` changes it in the
 # next reply, in the same process (no reload), and the policy acts on it:
 # under 4 CPU hogs on 3 workers the slice-expiry preemptions per second
-# rise at least 3x when the slice shrinks from 20 ms to 2 ms; out-of-range values and
-# unknown names are refused with exit 2 and one line, and change nothing;
+# rise at least 3x when the slice shrinks from 20 ms to 2 ms; out-of-range
+# values and unknown names are refused with exit 2 and one line, and
+# change nothing;
 # a value set live survives a kernel-requested restart (CPU hotplug).
 . /cz/tests/lib.sh
 
