@@ -9,34 +9,6 @@ enum {
 	MAX_SIBLINGS = 64,
 };
 
-int cz_parse_cpulist(const char *s, int *cpus, int max)
-{
-	int n = 0;
-
-	while (*s) {
-		char *end;
-		long a = strtol(s, &end, 10), b = a;
-
-		if (end == s || a < 0)
-			return -1;
-		if (*end == '-') {
-			s = end + 1;
-			b = strtol(s, &end, 10);
-			if (end == s || b < a)
-				return -1;
-		}
-		for (long c = a; c <= b; c++) {
-			if (n >= max)
-				return -1;
-			cpus[n++] = c;
-		}
-		if (*end != ',' && *end != '\0')
-			return -1;
-		s = *end ? end + 1 : end;
-	}
-	return n;
-}
-
 /* The lane of @cpu in sibling list @sib of @n CPUs, or -1. */
 static int lane_of(const int *sib, int n, int cpu)
 {

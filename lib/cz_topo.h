@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include "cz_shared.h"
+#include "cz_util.h"
 
 #define CZ_NO_CORE	0xffffffffu
 
@@ -23,9 +24,6 @@ struct cz_topo {
 	int	nr_smt;		/* cores with more than one lane */
 	int	max_lanes;	/* most lanes any core has */
 };
-
-/* Parse a sysfs CPU list ("0-1", "0,2"); returns how many, or -1. */
-int cz_parse_cpulist(const char *s, int *cpus, int max);
 
 /*
  * Fill @cpu_core and @cpu_lane for CPUs 0..@nr_cpus-1 from sysfs under

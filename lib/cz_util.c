@@ -132,3 +132,31 @@ int cz_parse_num(const char *arg, double min, double max, bool integer,
 	*out = v;
 	return 0;
 }
+
+int cz_parse_cpulist(const char *s, int *cpus, int max)
+{
+	int n = 0;
+
+	while (*s) {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+
+		if (end == s || a < 0)
+			return -1;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a)
+				return -1;
+		}
+		for (long c = a; c <= b; c++) {
+			if (n >= max)
+				return -1;
+			cpus[n++] = c;
+		}
+		if (*end != ',' && *end != '\0')
+			return -1;
+		s = *end ? end + 1 : end;
+	}
+	return n;
+}

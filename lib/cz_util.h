@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Small things every controlzone program needs, in one place: exit codes,
- * clocks, the one-line message, reading a sysfs line, parsing a number,
- * and where sched_ext shows its state.
+ * clocks, the one-line message, reading a sysfs line, parsing a number or
+ * a CPU list, and where sched_ext shows its state.
  *
  * Free of libbpf and json-c (libczutil links nothing else), so a test
  * helper that needs only a number parser links only this.
@@ -59,5 +59,11 @@ int cz_scx_now(char *state, size_t slen, char *ops, size_t olen);
  */
 int cz_parse_num(const char *arg, double min, double max, bool integer,
 		 double *out, char *err, size_t errlen);
+
+/*
+ * A CPU list as sysfs and taskset write it ("0-1", "0,2-3") into @cpus
+ * (at most @max); returns how many, or -1 if it is not one.
+ */
+int cz_parse_cpulist(const char *s, int *cpus, int max);
 
 #endif /* __CZ_UTIL_H */

@@ -59,28 +59,6 @@ cz_papt_init() {
 cz_papt_get() { apt-get "${CZ_PAPT_OPTS[@]}" "$@"; }
 cz_papt_cache() { apt-cache "${CZ_PAPT_OPTS[@]}" "$@"; }
 
-# Read KEY=VALUE pairs of a vmconfig file into CZ_VM_<KEY> variables.
-# Values are taken literally (no shell evaluation of the file).
-cz_vmconfig() {
-	local name=$1 file key val
-	case "$name" in
-	*/*) file=$name ;;
-	*) file=$CZ_ROOT/vmconfigs/$name ;;
-	esac
-	[ -f "$file" ] || cz_die "no zone definition '$name' (looked for $file)"
-	while IFS= read -r line || [ -n "$line" ]; do
-		line=${line%%#*}
-		[[ "$line" =~ ^[[:space:]]*$ ]] && continue
-		[[ "$line" =~ ^[[:space:]]*([A-Z_]+)=(.*)$ ]] ||
-			cz_die "$file: bad line: $line"
-		key=${BASH_REMATCH[1]}
-		val=${BASH_REMATCH[2]}
-		val=${val%"${val##*[![:space:]]}"}
-		val=${val#\"}; val=${val%\"}
-		printf -v "CZ_VM_$key" '%s' "$val"
-	done < "$file"
-}
-
 # The scheduler binaries the build produced, space separated.
 cz_built_scheds() {
 	find "$CZ_BUILD/scheds" -maxdepth 1 -type f -perm -u+x -name 'scx_*' \

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The run-state czctl keeps (lib/cz_runstate.c): scheduler names, encode
+ * The run-state czctl keeps (tools/czctl/runstate.c): scheduler names, encode
  * and decode round trips (args with any byte but NUL), the strict decoder
  * refusing damaged files, the atomic write (mode, directory, no temporary
  * left behind) and read, and the live-pid check (binary, zombies).

@@ -55,6 +55,15 @@ static const char usage_text[] =
 "      if it fails to attach or exits within 2 s, the previous one is\n"
 "      restarted with its args. Either way the switch fails. Arguments\n"
 "      NAME rejects fail it before anything is started.\n"
+"  zone check FILE|NAME...\n"
+"      Check Control Zone files (vmconfigs/README.md) as `zone up` will:\n"
+"      the schema, then this host (CPUs online, ports free, files and the\n"
+"      scheduler present). One line per bad file, FILE:LINE: KEY: problem,\n"
+"      and exit 2. A NAME is NAME.yaml in $CZ_ZONE_PATH, then in\n"
+"      /etc/controlzone/zones.\n"
+"  zone show [--shell] FILE|NAME\n"
+"      What a zone file gives, defaults filled in; --shell: as CZ_ZONE_*\n"
+"      shell assignments.\n"
 "\n"
 "Options:\n"
 "  --socket PATH   the stats socket (default " CZ_STATS_SOCKET_DEFAULT ")\n"
@@ -65,7 +74,7 @@ static const char usage_text[] =
 "Exit codes: 0 success; 1 failure (nothing running, unknown scheduler,\n"
 "not root, the scheduler failed to start, no socket or a stale one, no\n"
 "reply); 2 bad usage, including arguments or a tunable value the\n"
-"scheduler rejects; 3 the kernel has no sched_ext.\n";
+"scheduler rejects, and a bad zone file; 3 the kernel has no sched_ext.\n";
 
 int print_usage(void)
 {

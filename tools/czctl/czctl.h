@@ -4,6 +4,7 @@
  *
  *   observe.c    stats, status, list, set, add, del
  *   lifecycle.c  start, stop, switch
+ *   zone.c       zone (Control Zones)
  *
  * Each takes the command's own argv (argv[0] is the command's name) and
  * returns czctl's exit code (cli.h).
@@ -22,5 +23,7 @@ int cmd_rule(int argc, char **argv, bool add);
 int cmd_start(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_switch(int argc, char **argv);
+
+int cmd_zone(int argc, char **argv);
 
 #endif /* __CZCTL_H */

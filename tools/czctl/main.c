@@ -7,6 +7,7 @@
  *   czctl set NAME=VALUE [--socket PATH]
  *   czctl add|del SET-KIND=VALUE [--socket PATH]
  *   czctl list | start NAME [-- ARGS] | stop | switch NAME [-- ARGS]
+ *   czctl zone check|show ...
  *
  * This file only dispatches: each family of commands has its own file
  * (czctl.h), the messages and usage text are in cli.c. Every error is one
@@ -53,6 +54,8 @@ int main(int argc, char **argv)
 		return cmd_switch(argc, argv);
 	if (!strcmp(cmd, "set"))
 		return cmd_set(argc, argv);
+	if (!strcmp(cmd, "zone"))
+		return cmd_zone(argc, argv);
 	if (!strcmp(cmd, "add") || !strcmp(cmd, "del"))
 		return cmd_rule(argc, argv, !strcmp(cmd, "add"));
 	if (cmd[0] == '-')
