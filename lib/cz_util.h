@@ -66,4 +66,16 @@ int cz_parse_num(const char *arg, double min, double max, bool integer,
  */
 int cz_parse_cpulist(const char *s, int *cpus, int max);
 
+/*
+ * What wait() said, in words: "exited with status 1", "was killed by
+ * signal 9".
+ */
+void cz_wait_text(int status, char *buf, size_t len);
+
+/*
+ * /proc/@pid/cmdline into @buf (its arguments NUL-separated, then a NUL);
+ * its length, or -1 when @pid is gone or a zombie (an empty command line).
+ */
+int cz_read_cmdline(int pid, char *buf, size_t len);
+
 #endif /* __CZ_UTIL_H */

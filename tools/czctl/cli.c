@@ -64,17 +64,27 @@ static const char usage_text[] =
 "  zone show [--shell] FILE|NAME\n"
 "      What a zone file gives, defaults filled in; --shell: as CZ_ZONE_*\n"
 "      shell assignments.\n"
+"  zone up FILE|NAME\n"
+"      Start a Control Zone: return once its scheduler, services and ports\n"
+"      are up; else say why and leave nothing behind.\n"
+"  zone down [--force] NAME\n"
+"  zone list | status NAME | logs NAME [--service S|--console]\n"
+"  zone exec NAME -- CMD...           (exits with CMD's status)\n"
+"  zone switch NAME SCHED [-- ARGS] | zone switch NAME --mode MODE\n"
+"  zone stats NAME [stats options] | zone set NAME TUNABLE=VALUE\n"
 "\n"
 "Options:\n"
 "  --socket PATH   the stats socket (default " CZ_STATS_SOCKET_DEFAULT ")\n"
 "  -v, --verbose   each step, with the seconds since the command began\n"
 "\n"
-"start, stop and switch need root, and wait for each other (a lock).\n"
+"start, stop and switch need root, and wait for each other (a lock);\n"
+"zone up, down, exec, switch and set need root.\n"
 "\n"
 "Exit codes: 0 success; 1 failure (nothing running, unknown scheduler,\n"
 "not root, the scheduler failed to start, no socket or a stale one, no\n"
-"reply); 2 bad usage, including arguments or a tunable value the\n"
-"scheduler rejects, and a bad zone file; 3 the kernel has no sched_ext.\n";
+"reply, a zone that did not come up, is up already or is not there); 2\n"
+"bad usage, including arguments or a tunable value the scheduler\n"
+"rejects, and a bad zone file; 3 the kernel has no sched_ext.\n";
 
 int print_usage(void)
 {

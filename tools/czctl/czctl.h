@@ -4,7 +4,9 @@
  *
  *   observe.c    stats, status, list, set, add, del
  *   lifecycle.c  start, stop, switch
- *   zone.c       zone (Control Zones)
+ *   zone.c       zone: check, show, list, status, logs
+ *   zoneup.c     zone: up, down, exec, switch, stats, set
+ *   supervisor.c the zone supervisor (czctl zone-supervise NAME, hidden)
  *
  * Each takes the command's own argv (argv[0] is the command's name) and
  * returns czctl's exit code (cli.h).
@@ -25,5 +27,8 @@ int cmd_stop(int argc, char **argv);
 int cmd_switch(int argc, char **argv);
 
 int cmd_zone(int argc, char **argv);
+/* argv[0] is the subcommand. */
+int cmd_zone_run(int argc, char **argv);
+int cmd_supervise(int argc, char **argv);
 
 #endif /* __CZCTL_H */

@@ -191,17 +191,6 @@ static int current(struct cz_runstate *rs, bool clean)
 
 /* ---- one loader ---- */
 
-/* "exited with status 1", "was killed by signal 9". */
-static void status_str(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status))
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "was killed by signal %d", WTERMSIG(status));
-	else
-		snprintf(buf, len, "stopped");
-}
-
 /*
  * The reason a loader gave: its own last lines ("scx_x: ..." or czctl's
  * exec error) written to @log since @off, indented, on stderr. Stats lines
@@ -424,7 +413,7 @@ static int wait_up(struct cz_runstate *rs, off_t off, double grace)
 		stop_loader(rs, true);
 		return CZ_EXIT_FAIL;
 	}
-	status_str(status, how, sizeof(how));
+	cz_wait_text(status, how, sizeof(how));
 	if (up_at)
 		cz_say("%s (pid %d) %s %.1f s after it was enabled. From %s:",
 		    rs->sched, rs->pid, how, cz_now() - up_at, rs->log);
@@ -517,7 +506,7 @@ static int preload(struct cz_runstate *rs, off_t *off, int *go)
 		print_log_tail(rs, *off);
 		return CZ_EXIT_FAIL;
 	}
-	status_str(status, how, sizeof(how));
+	cz_wait_text(status, how, sizeof(how));
 	cz_say("%s (pid %d) %s before it loaded. From %s:", rs->sched, rs->pid,
 	    how, rs->log);
 	print_log_tail(rs, *off);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include "cli.h"
 #include "czctl.h"
+#include "zonestate.h"
 
 #ifndef CZ_VERSION
 #define CZ_VERSION "unknown"
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
 		return cmd_set(argc, argv);
 	if (!strcmp(cmd, "zone"))
 		return cmd_zone(argc, argv);
+	if (!strcmp(cmd, CZ_SUPERVISE))
+		return cmd_supervise(argc, argv);
 	if (!strcmp(cmd, "add") || !strcmp(cmd, "del"))
 		return cmd_rule(argc, argv, !strcmp(cmd, "add"));
 	if (cmd[0] == '-')

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <json-c/json.h>
+#include "cz_util.h"
 #include "runstate.h"
 
 /* The largest file we read: args are short, paths at most PATH_MAX. */
@@ -346,20 +347,11 @@ static const char *base(const char *path)
 
 bool cz_pid_runs(pid_t pid, const char *binary)
 {
-	char path[64], cmd[PATH_MAX + 1];
-	ssize_t n;
-	int fd;
+	char cmd[PATH_MAX + 1];
 
-	if (pid <= 1)
+	/* Gone, a zombie, or exiting: an empty command line. */
+	if (pid <= 1 || cz_read_cmdline(pid, cmd, sizeof(cmd)) < 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, cmd, sizeof(cmd) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;	/* a zombie, or exiting */
-	cmd[n] = '\0';		/* argv[0] ends at its own NUL */
+	/* argv[0] ends at its own NUL. */
 	return !strcmp(base(cmd), base(binary));
 }

@@ -63,10 +63,10 @@ int find_sched(const char *sched, char *out, size_t len)
 }
 
 /*
- * Run @argv (not detached), its stdout and stderr into @out; returns the
- * wait status, or -1 if it could not run.
+ * Run @argv (not detached), its stdout (and its stderr when @both) into
+ * @out; returns the wait status, or -1 if it could not run.
  */
-int run_capture(char *const argv[], char *out, size_t len)
+static int capture(char *const argv[], char *out, size_t len, bool both)
 {
 	int fds[2], status, devnull;
 	size_t got = 0;
@@ -75,6 +75,7 @@ int run_capture(char *const argv[], char *out, size_t len)
 	out[0] = '\0';
 	if (pipe2(fds, O_CLOEXEC))
 		return -1;
+	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
@@ -86,8 +87,10 @@ int run_capture(char *const argv[], char *out, size_t len)
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		dup2(fds[1], 1);
-		dup2(fds[1], 2);
+		if (both)
+			dup2(fds[1], 2);
 		execv(argv[0], argv);
+		dprintf(2, "czctl: cannot execute %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(fds[1]);
@@ -113,4 +116,14 @@ int run_capture(char *const argv[], char *out, size_t len)
 		if (errno != EINTR)
 			return -1;
 	return status;
+}
+
+int run_capture(char *const argv[], char *out, size_t len)
+{
+	return capture(argv, out, len, true);
+}
+
+int run_capture_out(char *const argv[], char *out, size_t len)
+{
+	return capture(argv, out, len, false);
 }

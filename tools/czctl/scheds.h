@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The schedulers czctl can run: where their executables are found, and
- * running one to capture what it says (--describe, --check-args).
+ * running a program to capture what it says (a scheduler's --describe and
+ * --check-args, the zone scripts' answers).
  */
 #ifndef __CZCTL_SCHEDS_H
 #define __CZCTL_SCHEDS_H
@@ -19,5 +20,7 @@ int find_sched(const char *sched, char *out, size_t len);
  * wait status, or -1 if it could not run.
  */
 int run_capture(char *const argv[], char *out, size_t len);
+/* The same with only stdout captured; stderr stays ours. */
+int run_capture_out(char *const argv[], char *out, size_t len);
 
 #endif /* __CZCTL_SCHEDS_H */

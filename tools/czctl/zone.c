@@ -5,6 +5,8 @@
  *
  *   czctl zone check FILE|NAME...   load and check; one line per problem
  *   czctl zone show [--shell] FILE|NAME
+ *   czctl zone list | status NAME | logs NAME [--service S] [--console]
+ *   czctl zone up|down|exec|switch|stats|set ...   (zoneup.c)
  *
  * A NAME (no '/', no ".yaml") is found as NAME.yaml in $CZ_ZONE_PATH (a
  * colon list), then in /etc/controlzone/zones.
@@ -14,11 +16,14 @@
  * every default filled in, and with --shell as CZ_ZONE_* assignments for
  * scripts (scripts/vm-run reads zones this way).
  *
- * Not here yet: up, down, list, status, exec, switch, stats, set, logs
- * (the zone supervisor and agent).
+ * list and status read each zone's state.json and ask its supervisor;
+ * a zone whose supervisor is gone shows as dead (or stale: the file still
+ * says it runs), never as running.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <sched.h>
@@ -26,71 +31,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <json-c/json.h>
 #include "cli.h"
 #include "cz_zone.h"
 #include "czctl.h"
-#include "scheds.h"
-
-#define ZONE_DIR	"/etc/controlzone/zones"
-#define CPUS_ONLINE	"/sys/devices/system/cpu/online"
+#include "zonestate.h"
 
 enum {
 	OPT_SHELL	= 0x100,
 };
-
-/* FILE, or NAME looked up on the zone path; 0 with @out, or -1 (said). */
-static int zone_path(const char *arg, char *out, size_t len)
-{
-	const char *env = getenv("CZ_ZONE_PATH");
-	char *list, *save = NULL;
-
-	if (strchr(arg, '/') || strstr(arg, ".yaml")) {
-		snprintf(out, len, "%s", arg);
-		return 0;
-	}
-	if (asprintf(&list, "%s:%s", env ?: "", ZONE_DIR) < 0) {
-		cz_say("out of memory");
-		return -1;
-	}
-	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(out, len, "%s/%s.yaml", d, arg);
-		if (!access(out, F_OK)) {
-			free(list);
-			return 0;
-		}
-	}
-	free(list);
-	cz_say("no zone '%s' ($CZ_ZONE_PATH, %s have no %s.yaml)", arg, ZONE_DIR, arg);
-	return -1;
-}
-
-/* The host checks `zone up` makes, as far as they do not need other zones. */
-static int check_host(const struct cz_zone *z, char *err, size_t errlen)
-{
-	char bin[PATH_MAX], list[4096];
-	int cpus[CPU_SETSIZE], n;
-	cpu_set_t online;
-
-	if (cz_read_line(CPUS_ONLINE, list, sizeof(list)) ||
-	    (n = cz_parse_cpulist(list, cpus, CPU_SETSIZE)) < 1) {
-		snprintf(err, errlen, "%s: cannot read the host's CPUs from %s",
-			 z->path, CPUS_ONLINE);
-		return -1;
-	}
-	CPU_ZERO(&online);
-	for (int i = 0; i < n; i++)
-		CPU_SET(cpus[i], &online);
-	if (cz_zone_check_cpus(z, &online, NULL, NULL, err, errlen) ||
-	    cz_zone_check_ports(z, err, errlen) ||
-	    cz_zone_check_files(z, err, errlen))
-		return -1;
-	if (z->sched && find_sched(z->sched, bin, sizeof(bin))) {
-		snprintf(err, errlen, "%s:%d: scheduler.name: no scheduler '%s' here (see czctl list)",
-			 z->path, z->line_sched, z->sched);
-		return -1;
-	}
-	return 0;
-}
 
 static int zone_check(int argc, char **argv)
 {
@@ -102,12 +51,12 @@ static int zone_check(int argc, char **argv)
 		char path[PATH_MAX], err[1024];
 		struct cz_zone z;
 
-		if (zone_path(argv[i], path, sizeof(path))) {
+		if (zone_find_file(argv[i], path, sizeof(path))) {
 			ret = CZ_EXIT_USAGE;
 			continue;
 		}
 		if (cz_zone_load(path, &z, err, sizeof(err)) ||
-		    check_host(&z, err, sizeof(err))) {
+		    zone_check_host(&z, err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			ret = CZ_EXIT_USAGE;
 		} else {
@@ -245,7 +194,7 @@ static int zone_show(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error("zone show takes one zone file or name");
-	if (zone_path(argv[optind], path, sizeof(path)))
+	if (zone_find_file(argv[optind], path, sizeof(path)))
 		return CZ_EXIT_USAGE;
 	ret = cz_zone_load(path, &z, err, sizeof(err));
 	if (ret)
@@ -258,15 +207,267 @@ static int zone_show(int argc, char **argv)
 	return ret ? CZ_EXIT_USAGE : CZ_EXIT_OK;
 }
 
+/* ---- list, status, logs ---- */
+
+/* Uptime as "12.3 s", "4.0 min", "2.5 h". */
+static void age(double s, char *buf, size_t len)
+{
+	if (s < 120)
+		snprintf(buf, len, "%.1f s", s);
+	else if (s < 7200)
+		snprintf(buf, len, "%.1f min", s / 60);
+	else
+		snprintf(buf, len, "%.1f h", s / 3600);
+}
+
+/*
+ * @st's state as it is: a zone whose supervisor is gone is "dead" (or
+ * "stale" when the file still says it runs: a reboot, a kill -9).
+ */
+static const char *live_state(struct json_object *st, const char *name)
+{
+	const char *s = zs_str(st, "state");
+
+	if (zone_live_supervisor(st, name))
+		return s;
+	return strcmp(s, "dead") ? "stale" : "dead";
+}
+
+/* The ports launch.json forwards, as "127.0.0.1:6379->6379 ...". */
+static void ports_text(const char *name, char *buf, size_t len)
+{
+	char path[512];
+	struct json_object *l, *ports = NULL;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	zone_file(name, "launch.json", path, sizeof(path));
+	l = json_object_from_file(path);
+	if (l)
+		json_object_object_get_ex(l, "ports", &ports);
+	for (size_t i = 0; ports && i < json_object_array_length(ports) && off < len; i++) {
+		struct json_object *p = json_object_array_get_idx(ports, i);
+
+		off += snprintf(buf + off, len - off, "%s%s:%lld->%lld", i ? "," : "",
+				zs_str(p, "addr"), zs_int(p, "host"), zs_int(p, "guest"));
+	}
+	json_object_put(l);
+}
+
+static int zone_list(void)
+{
+	DIR *d = opendir(CZ_ZONES_DIR);
+	struct dirent *e;
+	int n = 0;
+
+	printf("%-12s %-8s %5s %-9s %-14s %-22s %-24s %s\n", "ZONE", "STATE", "VCPUS",
+	       "HOST_CPUS", "SCHEDULER", "SERVICES", "PORTS", "UPTIME");
+	while (d && (e = readdir(d))) {
+		struct json_object *st, *resp = NULL, *svcs = NULL;
+		char svc[256] = "", ports[256], up[32] = "-", msg[256];
+		const char *state, *sched = "-";
+		size_t off = 0;
+
+		if (e->d_name[0] == '.')
+			continue;
+		st = zone_state_read(e->d_name);
+		if (!st)
+			continue;
+		state = live_state(st, e->d_name);
+		if (!strcmp(state, "running") &&
+		    !zone_call(e->d_name, "hello", NULL, 10, &resp, msg, sizeof(msg))) {
+			struct json_object *sc = NULL;
+
+			json_object_object_get_ex(resp, "scheduler", &sc);
+			sched = zs_str(sc, "state")[0] == 'e' ? zs_str(sc, "ops") : "fair";
+			json_object_object_get_ex(resp, "services", &svcs);
+			for (size_t i = 0; svcs && i < json_object_array_length(svcs) &&
+			     off < sizeof(svc); i++) {
+				struct json_object *s = json_object_array_get_idx(svcs, i);
+
+				off += snprintf(svc + off, sizeof(svc) - off, "%s%s(%s)",
+						i ? "," : "", zs_str(s, "name"),
+						zs_str(s, "state"));
+			}
+		}
+		if (!strcmp(state, "running") || !strcmp(state, "starting"))
+			age(cz_wall() - json_object_get_double(
+				json_object_object_get(st, "started")), up, sizeof(up));
+		ports_text(e->d_name, ports, sizeof(ports));
+		printf("%-12s %-8s %5lld %-9s %-14s %-22s %-24s %s\n", e->d_name, state,
+		       zs_int(st, "vcpus"), *zs_str(st, "host_cpus") ? zs_str(st, "host_cpus") : "-",
+		       sched, *svc ? svc : "-", *ports ? ports : "-", up);
+		json_object_put(resp);
+		json_object_put(st);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return CZ_EXIT_OK;
+}
+
+/* A thread's allowed CPUs, read back from /proc. */
+static void thread_cpus(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	char path[96], line[512];
+	FILE *f;
+
+	snprintf(buf, len, "?");
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Cpus_allowed_list:", 18)) {
+			snprintf(buf, len, "%s", line + 18 + strspn(line + 18, " \t"));
+			buf[strcspn(buf, "\n")] = '\0';
+		}
+	fclose(f);
+}
+
+static int zone_status(int argc, char **argv)
+{
+	struct json_object *st, *resp = NULL, *v, *pins = NULL;
+	const char *name, *state;
+	char msg[512], buf[256];
+	pid_t qemu;
+
+	if (argc != 2)
+		return usage_error("zone status takes a zone name");
+	name = argv[1];
+	st = zone_state_read(name);
+	if (!st) {
+		cz_say("no zone %s", name);
+		return CZ_EXIT_FAIL;
+	}
+	state = live_state(st, name);
+	printf("zone       %s\n", name);
+	printf("state      %s%s%s\n", state, *zs_str(st, "why") ? ": " : "",
+	       zs_str(st, "why"));
+	printf("supervisor %lld\n", zs_int(st, "supervisor"));
+	qemu = zs_int(st, "qemu");
+	printf("qemu       %d\n", (int)qemu);
+	printf("vcpus      %lld\n", zs_int(st, "vcpus"));
+	printf("host_cpus  %s\n", *zs_str(st, "host_cpus") ? zs_str(st, "host_cpus") : "(not pinned)");
+	if (!strcmp(state, "running")) {
+		age(cz_wall() - json_object_get_double(json_object_object_get(st, "started")),
+		    buf, sizeof(buf));
+		printf("uptime     %s\n", buf);
+		/* The pinning as it is now, not as it was asked for. */
+		json_object_object_get_ex(st, "pinning", &pins);
+		for (size_t i = 0; pins && i < json_object_array_length(pins); i++) {
+			struct json_object *p = json_object_array_get_idx(pins, i);
+
+			thread_cpus(qemu, zs_int(p, "thread"), buf, sizeof(buf));
+			printf("vcpu %-5lld thread %lld on host CPUs %s\n", zs_int(p, "vcpu"),
+			       zs_int(p, "thread"), buf);
+		}
+		thread_cpus(qemu, qemu, buf, sizeof(buf));
+		printf("qemu main  thread %d on host CPUs %s\n", (int)qemu, buf);
+		if (zone_call(name, "hello", NULL, 10, &resp, msg, sizeof(msg))) {
+			printf("agent      %s\n", msg);
+		} else {
+			struct json_object *sc = NULL, *svcs = NULL;
+
+			printf("kernel     %s\n", zs_str(resp, "kernel"));
+			json_object_object_get_ex(resp, "scheduler", &sc);
+			printf("scheduler  sched_ext %s, ops %s (wanted %s, restarts %lld)\n",
+			       zs_str(sc, "state"), zs_str(sc, "ops"),
+			       *zs_str(sc, "wanted") ? zs_str(sc, "wanted") : "none",
+			       zs_int(sc, "restarts"));
+			json_object_object_get_ex(resp, "services", &svcs);
+			for (size_t i = 0; svcs && i < json_object_array_length(svcs); i++) {
+				struct json_object *s = json_object_array_get_idx(svcs, i);
+
+				printf("service    %s: %s (pid %lld, restarts %lld%s%s)\n",
+				       zs_str(s, "name"), zs_str(s, "state"), zs_int(s, "pid"),
+				       zs_int(s, "restarts"), *zs_str(s, "last_exit") ?
+				       ", last " : "", zs_str(s, "last_exit"));
+			}
+			json_object_put(resp);
+		}
+		ports_text(name, buf, sizeof(buf));
+		printf("ports      %s\n", *buf ? buf : "(none)");
+		zone_file(name, "stats", buf, sizeof(buf));
+		printf("stats      %s\n", buf);
+	} else if (json_object_object_get_ex(st, "console_tail", &v)) {
+		printf("console (last lines):\n%s\n", json_object_get_string(v));
+	}
+	json_object_put(st);
+	return CZ_EXIT_OK;
+}
+
+static int zone_logs(int argc, char **argv)
+{
+	const char *name = NULL, *service = NULL;
+	bool console = false;
+	char path[512], buf[65536];
+	int fd;
+	ssize_t n;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--console"))
+			console = true;
+		else if (!strcmp(argv[i], "--service") && i + 1 < argc)
+			service = argv[++i];
+		else if (argv[i][0] == '-')
+			return usage_error("zone logs: unknown option %s", argv[i]);
+		else if (!name)
+			name = argv[i];
+		else
+			return usage_error("zone logs takes one zone name");
+	}
+	if (!name)
+		return usage_error("zone logs takes a zone name");
+	if (service) {
+		struct json_object *args = json_object_new_object(), *resp;
+		char msg[512];
+
+		json_object_object_add(args, "service", json_object_new_string(service));
+		if (zone_call(name, "logs", args, 30, &resp, msg, sizeof(msg))) {
+			cz_say("zone logs: %s", msg);
+			return CZ_EXIT_FAIL;
+		}
+		fputs(json_object_get_string(resp), stdout);
+		json_object_put(resp);
+		return CZ_EXIT_OK;
+	}
+	/* The console, or the zone's events (JSON lines). */
+	zone_file(name, console ? "console.log" : "events.log", path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		cz_say("zone %s: %s: %s", name, path, strerror(errno));
+		return CZ_EXIT_FAIL;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, n, stdout);
+	close(fd);
+	return CZ_EXIT_OK;
+}
+
 int cmd_zone(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage_error("zone: no subcommand given (check, show)");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+	static const char *const run[] = {
+		"up", "down", "exec", "switch", "stats", "set", NULL
+	};
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (!sub)
+		return usage_error("zone: no subcommand given");
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
 		return print_usage();
-	if (!strcmp(argv[1], "check"))
+	if (!strcmp(sub, "check"))
 		return zone_check(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
+	if (!strcmp(sub, "show"))
 		return zone_show(argc - 1, argv + 1);
-	return usage_error("zone: unknown subcommand '%s' (check, show)", argv[1]);
+	if (!strcmp(sub, "list"))
+		return argc == 2 ? zone_list() : usage_error("zone list takes no arguments");
+	if (!strcmp(sub, "status"))
+		return zone_status(argc - 1, argv + 1);
+	if (!strcmp(sub, "logs"))
+		return zone_logs(argc - 1, argv + 1);
+	for (int i = 0; run[i]; i++)
+		if (!strcmp(sub, run[i]))
+			return cmd_zone_run(argc - 1, argv + 1);
+	return usage_error("zone: unknown subcommand '%s'", sub);
 }

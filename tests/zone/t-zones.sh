@@ -1,0 +1,293 @@
+#!/bin/sh
+# Control Zones test, run on the host (zones are VMs on the host): two
+# zones at once, one per kernel in vmconfigs/kernels, each pinned to one
+# host CPU.
+#
+# Zone A (redis, first kernel): redis-server under scx_netaware, its port
+# forwarded to the host. Zone B (batch, second kernel): stress-ng hogs
+# under scx_central.
+#
+# Asserts: a bad zone file and a zone whose service cannot start leave
+# nothing behind (exit 2 and 1); both zones come up, and a second `zone up`
+# of A exits 1 while A runs; `zone list` shows both running with their
+# scheduler, services and host CPUs; `zone status` shows each vCPU thread
+# pinned to the zone's host CPU as /proc says; redis-benchmark from the
+# host through A's forwarded port completes with no errors; `zone stats`
+# answers for each zone with its scheduler's statistics, and so does a
+# plain scx_stats client of A's host-side socket; `zone exec` passes exit
+# statuses through (0 and 3) and output; `zone set` changes a tunable in B;
+# `zone switch A --mode long` runs A's scheduler with the mode's arguments;
+# `zone switch A scx_central` under load succeeds (A's sched_ext runs
+# central, the requests sent during it all complete) while B's loader
+# keeps its pid; a redis-server killed inside A
+# is restarted by the agent (a new pid, restarts 1, an event); kill -9 of
+# B's qemu leaves B reported dead with the reason, no process of B on the
+# host, and `zone up B` works again; two `zone up` of one name at once:
+# one exits 0, the other 1; a state directory whose supervisor is gone (a
+# host reboot) shows as stale and `zone down` removes it; an agent that
+# stops answering gives a timeout naming the zone, and `zone down --force`
+# still removes everything; `zone down` removes a zone's state and
+# processes; `zone down` of an unknown zone exits 1.
+#
+# Needs root, qemu, redis-benchmark, socat and the build (scripts/setup
+# installs them); takes a few minutes under TCG. Every wait has a deadline.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${CZ_BUILD:-$ROOT/build}
+. "$ROOT/tests/vm/lib.sh"
+
+CZCTL=$BUILD/tools/czctl/czctl
+export CZ_ROOT=$ROOT CZ_BUILD=$BUILD CZ_SCHED_PATH=$BUILD/scheds
+ZONES=/run/controlzone/zones
+T=$(mktemp -d /tmp/cz-zones.XXXXXX)
+K1=$(grep -vE '^\s*(#|$)' "$ROOT/vmconfigs/kernels" | sed -n 1p | cut -d. -f1-2)
+K2=$(grep -vE '^\s*(#|$)' "$ROOT/vmconfigs/kernels" | sed -n 2p | cut -d. -f1-2)
+[ -n "$K2" ] || K2=$K1
+PA=16379	# A's forwarded redis port
+
+cleanup() {
+	# A failure may be the guest's: its kernel's trouble, from the console.
+	if [ "$CZ_FAIL" -gt 0 ]; then
+		for f in "$ZONES"/zt-*/console.log; do
+			[ -f "$f" ] || continue
+			grep -E 'Oops|BUG:|[Kk]ernel panic' "$f" |
+				sed "s|^|console of $(basename "$(dirname "$f")"): |"
+		done
+	fi
+	for z in zt-a zt-b zt-c zt-bad zt-s; do
+		"$CZCTL" zone down --force "$z" > /dev/null 2>&1
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+cat > "$T/zt-a.yaml" <<EOF
+name: zt-a
+kernel: $K1
+cpus: 1
+memory: 512M
+host_cpus: 0
+scheduler:
+  name: scx_netaware
+  modes:
+    long: [--boost-us, "5000"]
+services:
+  - name: redis
+    command: [redis-server, --port, "6379", --protected-mode, "no", --save, "", --appendonly, "no"]
+    ports: ["$PA:6379"]
+EOF
+cat > "$T/zt-b.yaml" <<EOF
+name: zt-b
+kernel: $K2
+cpus: 1
+memory: 512M
+host_cpus: 1
+scheduler:
+  name: scx_central
+services:
+  - name: hogs
+    command: [stress-ng, --cpu, "2", --quiet]
+EOF
+cat > "$T/zt-bad.yaml" <<EOF
+name: zt-bad
+kernel: $K1
+memory: 512M
+services:
+  - name: broken
+    command: [sh, -c, "exit 3"]
+    restart: "no"
+EOF
+printf 'name: zt-x\nkernel: %s\nmemroy: 1G\n' "$K1" > "$T/typo.yaml"
+printf 'name: zt-c\nkernel: %s\nmemory: 256M\n' "$K1" > "$T/zt-c.yaml"
+
+# processes on the host that belong to zone NAME: its state directory in
+# their command line (qemu), or its supervisor (czctl zone-supervise NAME)
+zone_procs() {
+	for c in /proc/[0-9]*/cmdline; do
+		{ tr '\0' ' ' < "$c"; } 2>/dev/null | grep -qE "$ZONES/$1/|zone-supervise $1( |\$)" &&
+			echo "$c"
+	done | wc -l
+}
+
+echo "== zones on the host (kernels $K1, $K2)"
+if [ "$(getconf _NPROCESSORS_ONLN)" -lt 2 ]; then
+	echo "SKIP: zones: this host has one CPU; the test pins two zones to two"
+	exit 0
+fi
+
+"$CZCTL" zone up "$T/typo.yaml" > "$T/out" 2>&1
+rc=$?
+check "zone up of a bad file: exit 2 (got $rc)" [ $rc -eq 2 ]
+check "  one line naming the key: $(head -n1 "$T/out")" grep -q "typo.yaml:3: memroy: unknown key" "$T/out"
+check "  nothing left" [ ! -e "$ZONES/zt-x" ]
+
+"$CZCTL" zone up "$T/zt-bad.yaml" > "$T/out" 2>&1
+rc=$?
+check "zone up of a zone whose service dies: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "  says why: $(head -n1 "$T/out")" grep -q "service broken is not running" "$T/out"
+check "  no state left" [ ! -e "$ZONES/zt-bad" ]
+check "  no process left ($(zone_procs zt-bad))" [ "$(zone_procs zt-bad)" -eq 0 ]
+
+t0=$(date +%s)
+"$CZCTL" zone up "$T/zt-a.yaml" > "$T/up-a" 2>&1
+rc=$?
+check "zone up A: exit 0 (got $rc) in $(($(date +%s) - t0)) s" [ $rc -eq 0 ]
+[ $rc -eq 0 ] || cat "$T/up-a"
+"$CZCTL" zone up "$T/zt-a.yaml" > "$T/out" 2>&1
+rc=$?
+check "a second zone up A: exit 1 (got $rc), A untouched" [ $rc -eq 1 ]
+check "  says it is up: $(head -n1 "$T/out")" grep -q "already up" "$T/out"
+t0=$(date +%s)
+"$CZCTL" zone up "$T/zt-b.yaml" > "$T/up-b" 2>&1
+rc=$?
+check "zone up B: exit 0 (got $rc) in $(($(date +%s) - t0)) s" [ $rc -eq 0 ]
+[ $rc -eq 0 ] || cat "$T/up-b"
+
+"$CZCTL" zone list > "$T/list" 2>&1
+cat "$T/list"
+check "zone list: A running netaware, redis, host CPU 0" \
+	grep -qE '^zt-a +running +1 +0 +netaware +redis\(running\)' "$T/list"
+check "zone list: B running central, hogs, host CPU 1" \
+	grep -qE '^zt-b +running +1 +1 +central +hogs\(running\)' "$T/list"
+
+"$CZCTL" zone status zt-a > "$T/st-a" 2>&1
+check "zone status A: vCPU 0 on host CPU 0, as /proc says" grep -qE '^vcpu 0 .* on host CPUs 0$' "$T/st-a"
+"$CZCTL" zone status zt-b > "$T/st-b" 2>&1
+check "zone status B: vCPU 0 on host CPU 1, as /proc says" grep -qE '^vcpu 0 .* on host CPUs 1$' "$T/st-b"
+check "zone status B: qemu's other threads on host CPU 1" grep -qE '^qemu main .* on host CPUs 1$' "$T/st-b"
+
+redis-benchmark -h 127.0.0.1 -p $PA -n 2000 -c 2 -t get,set -q > "$T/rb" 2>&1
+rc=$?
+check "redis-benchmark through A's forwarded port: exit 0 (got $rc)" [ $rc -eq 0 ]
+check "  GET and SET completed: $(tr '\r' '\n' < "$T/rb" | grep -c 'requests per second') results" \
+	[ "$(tr '\r' '\n' < "$T/rb" | grep -c 'requests per second')" -ge 2 ]
+check "  no errors" sh -c "! grep -qi 'error' '$T/rb'"
+
+"$CZCTL" zone stats zt-a --json > "$T/sa" 2>&1
+check "zone stats A: netaware's statistics ($(head -c 80 "$T/sa"))" grep -q '"sched":"netaware"' "$T/sa"
+"$CZCTL" zone stats zt-b --json > "$T/sb" 2>&1
+check "zone stats B: central's statistics" grep -q '"sched":"central"' "$T/sb"
+"$CZCTL" stats --socket "$ZONES/zt-a/stats" --openmetrics > "$T/om" 2>&1
+check "czctl stats on A's host-side socket: OpenMetrics" grep -q '^scx_netaware_' "$T/om"
+printf '{"req":"stats","args":{"target":"top"}}\n' |
+	timeout 10 socat -t 5 - "UNIX-CONNECT:$ZONES/zt-a/stats" > "$T/raw" 2>&1
+check "a plain scx_stats client of A's socket: errno 0 and netaware" \
+	grep -q '"errno":0.*"sched":"netaware"' "$T/raw"
+
+out=$("$CZCTL" zone exec zt-a -- sh -c 'echo hello; exit 3')
+rc=$?
+check "zone exec: the exit status passes through (got $rc)" [ $rc -eq 3 ]
+check "zone exec: the output ($out)" [ "$out" = hello ]
+"$CZCTL" zone exec zt-b -- true
+rc=$?
+check "zone exec: status 0 (got $rc)" [ $rc -eq 0 ]
+
+"$CZCTL" zone set zt-b slice_us=5000 > "$T/set" 2>&1
+check "zone set B slice_us=5000: $(cat "$T/set")" grep -q 'slice_us: 20000 -> 5000' "$T/set"
+
+"$CZCTL" zone switch zt-a --mode long > "$T/sw" 2>&1
+rc=$?
+check "zone switch A --mode long: exit 0 (got $rc)" [ $rc -eq 0 ]
+"$CZCTL" zone exec zt-a -- czctl status > "$T/zs" 2>&1
+check "  A runs netaware with the mode's args" grep -q '^args *--boost-us 5000' "$T/zs"
+
+pid_b=$("$CZCTL" zone exec zt-b -- pidof scx_central)
+# Load on A through the switch: requests keep coming from the host.
+redis-benchmark -h 127.0.0.1 -p $PA -n 20000 -c 2 -t get -q > "$T/rb2" 2>&1 &
+rbpid=$!
+sleep 2
+t0=$(date +%s)
+"$CZCTL" zone switch zt-a scx_central > "$T/sw" 2>&1
+rc=$?
+check "zone switch A scx_central under load: exit 0 (got $rc) in $(($(date +%s) - t0)) s" [ $rc -eq 0 ]
+[ $rc -eq 0 ] || cat "$T/sw"
+wait $rbpid
+rc=$?
+check "  the requests during the switch all completed (redis-benchmark exit $rc)" \
+	[ $rc -eq 0 ] && ! grep -qi error "$T/rb2"
+ops=$("$CZCTL" zone exec zt-a -- cat /sys/kernel/sched_ext/root/ops)
+check "  A now runs central ($ops)" [ "$ops" = central ]
+pid_b2=$("$CZCTL" zone exec zt-b -- pidof scx_central)
+check "  B's scheduler untouched (pid $pid_b, now $pid_b2)" [ -n "$pid_b" ] && [ "$pid_b" = "$pid_b2" ]
+
+rpid=$("$CZCTL" zone exec zt-a -- pidof redis-server)
+"$CZCTL" zone exec zt-a -- kill -9 "$rpid"
+i=0
+while [ $i -lt 60 ]; do
+	rpid2=$("$CZCTL" zone exec zt-a -- pidof redis-server)
+	[ -n "$rpid2" ] && [ "$rpid2" != "$rpid" ] && break
+	sleep 1
+	i=$((i + 1))
+done
+check "a killed redis-server is restarted (pid $rpid, now ${rpid2:-none})" \
+	[ -n "$rpid2" ] && [ "$rpid2" != "$rpid" ]
+"$CZCTL" zone status zt-a > "$T/st-a" 2>&1
+check "  zone status: restarts 1" grep -q 'service    redis: running (pid [0-9]*, restarts 1' "$T/st-a"
+check "  an event says so" grep -q '"state":"restarted"' "$ZONES/zt-a/events.log"
+
+qb=$(grep -o '"qemu":[0-9]*' "$ZONES/zt-b/state.json" | cut -d: -f2)
+kill -9 "$qb"
+i=0
+while [ $i -lt 30 ] && ! "$CZCTL" zone status zt-b 2>/dev/null | grep -q '^state *dead'; do
+	sleep 1
+	i=$((i + 1))
+done
+"$CZCTL" zone status zt-b > "$T/st-b" 2>&1
+check "kill -9 of B's qemu: B reported dead with the reason" \
+	grep -q '^state      dead: qemu was killed by signal 9' "$T/st-b"
+check "  no process of B left ($(zone_procs zt-b))" [ "$(zone_procs zt-b)" -eq 0 ]
+"$CZCTL" zone list > "$T/list" 2>&1
+check "  zone list: B dead" grep -qE '^zt-b +dead' "$T/list"
+"$CZCTL" zone up "$T/zt-b.yaml" > "$T/up-b" 2>&1
+rc=$?
+check "  zone up B again: exit 0 (got $rc)" [ $rc -eq 0 ]
+
+# Two `zone up` of one name at once: one wins.
+"$CZCTL" zone up "$T/zt-c.yaml" > "$T/c1" 2>&1 &
+c1=$!
+"$CZCTL" zone up "$T/zt-c.yaml" > "$T/c2" 2>&1 &
+c2=$!
+wait $c1
+r1=$?
+wait $c2
+r2=$?
+check "two zone up of one name at once: one exits 0, the other 1 ($r1, $r2)" \
+	[ $((r1 + r2)) -eq 1 ] && [ $((r1 * r2)) -eq 0 ]
+check "  the loser says why: $(cat "$T/c1" "$T/c2" | grep czctl: | head -n1)" \
+	sh -c "cat '$T/c1' '$T/c2' | grep -qE 'already up|being started by another'"
+"$CZCTL" zone down zt-c > /dev/null 2>&1
+
+# What a host reboot leaves: a state directory whose supervisor is gone.
+mkdir -p "$ZONES/zt-s"
+echo '{"name":"zt-s","state":"running","supervisor":999999,"qemu":999998}' > "$ZONES/zt-s/state.json"
+"$CZCTL" zone list > "$T/list" 2>&1
+check "a stale zone directory shows as stale" grep -qE '^zt-s +stale' "$T/list"
+"$CZCTL" zone down zt-s > /dev/null 2>&1
+rc=$?
+check "  zone down removes it (exit $rc)" [ $rc -eq 0 ] && [ ! -e "$ZONES/zt-s" ]
+
+# An agent that does not answer: a timeout naming the zone, not a hang.
+apid=$("$CZCTL" zone exec zt-a -- pidof cz-agent)
+"$CZCTL" zone exec zt-a -- sh -c "(sleep 1; kill -STOP $apid) > /dev/null 2>&1 &"
+sleep 3
+t0=$(date +%s)
+"$CZCTL" zone status zt-a > "$T/st-a" 2>&1
+check "a stopped agent: zone status says so in $(($(date +%s) - t0)) s: $(grep '^agent' "$T/st-a")" \
+	grep -q '^agent *zone zt-a: no answer within' "$T/st-a"
+"$CZCTL" zone down --force zt-a > /dev/null 2>&1
+rc=$?
+check "  zone down --force: exit 0 (got $rc), nothing left ($(zone_procs zt-a))" \
+	[ $rc -eq 0 ] && [ ! -e "$ZONES/zt-a" ] && [ "$(zone_procs zt-a)" -eq 0 ]
+
+for z in zt-b; do
+	"$CZCTL" zone down "$z" > "$T/down" 2>&1
+	rc=$?
+	check "zone down $z: exit 0 (got $rc)" [ $rc -eq 0 ]
+	check "  its state is gone" [ ! -e "$ZONES/$z" ]
+	check "  no process left ($(zone_procs "$z"))" [ "$(zone_procs "$z")" -eq 0 ]
+done
+"$CZCTL" zone down zt-nothere > /dev/null 2>&1
+rc=$?
+check "zone down of an unknown zone: exit 1 (got $rc)" [ $rc -eq 1 ]
+
+summary
