@@ -16,6 +16,7 @@
 # answers for each zone with its scheduler's statistics, and so does a
 # plain scx_stats client of A's host-side socket; `zone exec` passes exit
 # statuses through (0 and 3) and output; `zone set` changes a tunable in B;
+# a scheduler killed inside B is started again by the agent (an event);
 # `zone switch A --mode long` runs A's scheduler with the mode's arguments;
 # `zone switch A scx_central` under load succeeds (A's sched_ext runs
 # central, the requests sent during it all complete) while B's loader
@@ -184,6 +185,21 @@ check "zone exec: status 0 (got $rc)" [ $rc -eq 0 ]
 
 "$CZCTL" zone set zt-b slice_us=5000 > "$T/set" 2>&1
 check "zone set B slice_us=5000: $(cat "$T/set")" grep -q 'slice_us: 20000 -> 5000' "$T/set"
+
+# A scheduler that dies in a zone is started again by the agent.
+spid=$("$CZCTL" zone exec zt-b -- pidof scx_central)
+"$CZCTL" zone exec zt-b -- kill -9 "$spid"
+i=0
+while [ $i -lt 60 ]; do
+	spid2=$("$CZCTL" zone exec zt-b -- pidof scx_central)
+	ops=$("$CZCTL" zone exec zt-b -- cat /sys/kernel/sched_ext/root/ops 2>/dev/null)
+	[ -n "$spid2" ] && [ "$spid2" != "$spid" ] && [ "$ops" = central ] && break
+	sleep 1
+	i=$((i + 1))
+done
+check "a killed scheduler is started again (pid $spid, now ${spid2:-none}, ops $ops)" \
+	[ -n "$spid2" ] && [ "$spid2" != "$spid" ] && [ "$ops" = central ]
+check "  an event says so" grep -q '"event":"scheduler".*"state":"restarted"\|"state":"restarted".*"event":"scheduler"' "$ZONES/zt-b/events.log"
 
 "$CZCTL" zone switch zt-a --mode long > "$T/sw" 2>&1
 rc=$?

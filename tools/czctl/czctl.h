@@ -6,7 +6,8 @@
  *   lifecycle.c  start, stop, switch
  *   zone.c       zone: check, show, list, status, logs
  *   zoneup.c     zone: up, down, exec, switch, stats, set
- *   supervisor.c the zone supervisor (czctl zone-supervise NAME, hidden)
+ *   supervisor.c the zone supervisor (czctl zone-supervise NAME, hidden),
+ *                with zoneqemu.c (its qemu) and zonestate.c (shared)
  *
  * Each takes the command's own argv (argv[0] is the command's name) and
  * returns czctl's exit code (cli.h).

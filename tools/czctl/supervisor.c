@@ -8,10 +8,8 @@
  * `zone up` prepares everything in the state directory (zonestate.h):
  * launch.json holds qemu's argv, the host CPUs, and what must be up before
  * the zone counts as ready. The supervisor then:
- *   1. starts qemu on the zone's host CPUs (its affinity, inherited by
- *      every qemu thread), dying with the supervisor (PR_SET_PDEATHSIG);
- *   2. pins each vCPU thread (QMP query-cpus-fast) to one host CPU of the
- *      set, vCPU i to the i-th CPU of the list, round robin;
+ *   1. starts qemu on the zone's host CPUs, dying with the supervisor,
+ *      and 2. pins each vCPU thread to one of them (zoneqemu.c);
  *   3. waits for the agent's "ready" event, then checks that the
  *      scheduler is enabled with its ops name, every service runs and
  *      every forwarded port accepts a connection from the host;
@@ -38,7 +36,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,6 +55,7 @@
 #include "cz_lines.h"
 #include "cz_util.h"
 #include "czctl.h"
+#include "zoneqemu.h"
 #include "zonestate.h"
 
 enum {
@@ -321,171 +319,33 @@ static int to_agent(const char *req, struct json_object *args, int ci,
 	return 0;
 }
 
-/* ---- qemu, QMP, pinning ---- */
-
-static int connect_unix(const char *path, double secs)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	double deadline = cz_now() + secs;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	for (;;) {
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -1;
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			return fd;
-		close(fd);
-		if (cz_now() > deadline || waitpid(S.qemu, NULL, WNOHANG) == S.qemu)
-			return -1;
-		cz_sleep(0.05);
-	}
-}
-
-/* The next QMP message that is not an event; NULL on error. */
-static struct json_object *qmp_read(int fd, struct cz_lines *lb)
-{
-	for (;;) {
-		char *line;
-
-		while ((line = cz_lines_next(lb))) {
-			struct json_object *o = json_tokener_parse(line), *e;
-
-			if (o && json_object_object_get_ex(o, "event", &e)) {
-				json_object_put(o);
-				continue;
-			}
-			return o;
-		}
-		if (cz_lines_fill(lb, fd) <= 0)
-			return NULL;
-	}
-}
-
-static struct json_object *qmp_exec(int fd, struct cz_lines *lb, const char *cmd)
-{
-	char line[128];
-	struct json_object *o, *ret;
-
-	snprintf(line, sizeof(line), "{\"execute\":\"%s\"}\n", cmd);
-	if (cz_write_all(fd, line, strlen(line), WRITE_MS))
-		return NULL;
-	o = qmp_read(fd, lb);
-	if (!o || !json_object_object_get_ex(o, "return", &ret)) {
-		json_object_put(o);
-		return NULL;
-	}
-	json_object_get(ret);
-	json_object_put(o);
-	return ret;
-}
-
-/* Each vCPU thread onto one host CPU of the zone's set. 0, or -1 (said). */
-static int pin_vcpus(char *err, size_t errlen)
-{
-	const char *list = zs_str(S.launch, "host_cpus");
-	int cpus[CPU_SETSIZE], n, fd;
-	struct json_object *greet, *caps, *vcpus, *pins;
-	struct cz_lines lb;
-	char path[512];
-
-	n = *list ? cz_parse_cpulist(list, cpus, CPU_SETSIZE) : 0;
-	if (n <= 0)
-		return 0;
-	path_of("qmp.sock", path, sizeof(path));
-	fd = connect_unix(path, CONNECT_S);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot connect to qemu's QMP socket %s", path);
-		return -1;
-	}
-	cz_lines_init(&lb, LINE_MAX_BYTES);
-	greet = qmp_read(fd, &lb);
-	caps = greet ? qmp_exec(fd, &lb, "qmp_capabilities") : NULL;
-	vcpus = caps ? qmp_exec(fd, &lb, "query-cpus-fast") : NULL;
-	json_object_put(greet);
-	json_object_put(caps);
-	close(fd);
-	cz_lines_free(&lb);
-	if (!vcpus || !json_object_is_type(vcpus, json_type_array)) {
-		json_object_put(vcpus);
-		snprintf(err, errlen, "QMP query-cpus-fast gave no vCPU threads");
-		return -1;
-	}
-	pins = json_object_new_array();
-	for (size_t i = 0; i < json_object_array_length(vcpus); i++) {
-		struct json_object *v = json_object_array_get_idx(vcpus, i), *pin;
-		long long idx = zs_int(v, "cpu-index");
-		pid_t tid = zs_int(v, "thread-id");
-		int host = cpus[idx % n];
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(host, &set);
-		if (sched_setaffinity(tid, sizeof(set), &set)) {
-			snprintf(err, errlen, "pinning vCPU %lld (thread %d) to CPU %d: %s",
-				 idx, (int)tid, host, strerror(errno));
-			json_object_put(vcpus);
-			json_object_put(pins);
-			return -1;
-		}
-		pin = json_object_new_object();
-		json_object_object_add(pin, "vcpu", json_object_new_int64(idx));
-		json_object_object_add(pin, "thread", json_object_new_int(tid));
-		json_object_object_add(pin, "host_cpu", json_object_new_int(host));
-		json_object_array_add(pins, pin);
-	}
-	json_object_put(vcpus);
-	json_object_object_add(S.state, "pinning", pins);
-	return 0;
-}
+/* ---- qemu (zoneqemu.c) ---- */
 
 static int start_qemu(char *err, size_t errlen)
 {
 	struct json_object *argv = NULL;
-	const char *list = zs_str(S.launch, "host_cpus");
-	int cpus[CPU_SETSIZE], n;
-	char **av, log[512];
-	cpu_set_t set;
-	size_t nargs;
+	char log[512];
 
 	json_object_object_get_ex(S.launch, "qemu", &argv);
-	nargs = argv ? json_object_array_length(argv) : 0;
-	if (!nargs) {
-		snprintf(err, errlen, "launch.json has no qemu command");
-		return -1;
-	}
-	av = calloc(nargs + 1, sizeof(*av));
-	for (size_t i = 0; av && i < nargs; i++)
-		av[i] = (char *)json_object_get_string(json_object_array_get_idx(argv, i));
-	n = *list ? cz_parse_cpulist(list, cpus, CPU_SETSIZE) : 0;
-	CPU_ZERO(&set);
-	for (int i = 0; i < n; i++)
-		CPU_SET(cpus[i], &set);
 	path_of("qemu.log", log, sizeof(log));
-	S.qemu = av ? fork() : -1;
-	if (S.qemu < 0) {
-		free(av);
-		snprintf(err, errlen, "fork: %s", strerror(errno));
+	S.qemu = zq_start(argv, zs_str(S.launch, "host_cpus"), log, err, errlen);
+	if (S.qemu < 0)
 		return -1;
-	}
-	if (!S.qemu) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-
-		/* qemu dies with its supervisor: nothing outlives the zone. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (n && sched_setaffinity(0, sizeof(set), &set))
-			dprintf(2, "cz-zone: setting the host CPUs failed: %s\n", strerror(errno));
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execvp(av[0], av);
-		dprintf(2, "cz-zone: cannot execute %s: %s\n", av[0], strerror(errno));
-		_exit(127);
-	}
-	free(av);
 	json_object_object_add(S.state, "qemu", json_object_new_int(S.qemu));
+	return 0;
+}
+
+static int pin_vcpus(char *err, size_t errlen)
+{
+	struct json_object *pins = NULL;
+	char path[512];
+
+	path_of("qmp.sock", path, sizeof(path));
+	if (zq_pin_vcpus(path, S.qemu, zs_str(S.launch, "host_cpus"), &pins,
+			 err, errlen))
+		return -1;
+	if (pins)
+		json_object_object_add(S.state, "pinning", pins);
 	return 0;
 }
 
@@ -1009,7 +869,7 @@ int cmd_supervise(int argc, char **argv)
 	if (pin_vcpus(err, sizeof(err)))
 		fail_start(err);
 	path_of("agent.sock", path, sizeof(path));
-	S.agent = connect_unix(path, CONNECT_S);
+	S.agent = zq_connect(path, S.qemu, CONNECT_S);
 	if (S.agent < 0)
 		fail_start("cannot connect to the agent's port (qemu did not start?)");
 	fcntl(S.agent, F_SETFL, O_NONBLOCK);
