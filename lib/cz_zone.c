@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1121,3 +1122,85 @@ int cz_zone_check_files(const struct cz_zone *z, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+/*
+ * The release in a bzImage's header (the x86 boot protocol): "HdrS" at
+ * 0x202, and at 0x20e the offset, less 0x200, of the kernel_version
+ * string, whose first word is uname -r.
+ */
+static int bzimage_release(const char *path, char *out, size_t len)
+{
+	unsigned char hdr[0x210];
+	char ver[256];
+	unsigned int off;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, hdr, sizeof(hdr), 0);
+	if (n != (ssize_t)sizeof(hdr) || memcmp(hdr + 0x202, "HdrS", 4)) {
+		close(fd);
+		return -1;
+	}
+	off = (hdr[0x20e] | hdr[0x20f] << 8) + 0x200;
+	n = pread(fd, ver, sizeof(ver) - 1, off);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	ver[n] = '\0';
+	ver[strcspn(ver, " ")] = '\0';
+	if (!*ver || strlen(ver) >= len)
+		return -1;
+	snprintf(out, len, "%s", ver);
+	return 0;
+}
+
+/* Whether config file @path sets @opt=y. */
+static bool config_y(const char *path, const char *opt)
+{
+	char line[256], want[128];
+	bool y = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "%s=y\n", opt);
+	while (!y && fgets(line, sizeof(line), f))
+		y = !strcmp(line, want);
+	fclose(f);
+	return y;
+}
+
+int cz_zone_check_kernel(const struct cz_zone *z, char *release, size_t len,
+			 char *err, size_t errlen)
+{
+	static const char *const need[] = {
+		"CONFIG_SCHED_CLASS_EXT", "CONFIG_VIRTIO_CONSOLE", "CONFIG_BLK_DEV_INITRD",
+	};
+	bool ports = false;
+
+	if (!z->kernel_image)
+		return 0;
+	if (bzimage_release(z->kernel_image, release, len)) {
+		snprintf(err, errlen, "%s:%d: kernel.image: %s is not an x86 bzImage",
+			 z->path, z->line_kernel, z->kernel_image);
+		return -1;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(need); i++) {
+		if (config_y(z->kernel_config, need[i]))
+			continue;
+		snprintf(err, errlen, "%s:%d: kernel.config: %s does not set %s=y (a zone needs it)",
+			 z->path, z->line_kernel, z->kernel_config, need[i]);
+		return -1;
+	}
+	for (unsigned int i = 0; i < z->nr_services; i++)
+		ports |= z->services[i].nr_ports > 0;
+	if (ports && !config_y(z->kernel_config, "CONFIG_VIRTIO_NET")) {
+		snprintf(err, errlen, "%s:%d: kernel.config: %s does not set CONFIG_VIRTIO_NET=y, and a zone of its own kernel has no modules for its forwarded ports",
+			 z->path, z->line_kernel, z->kernel_config);
+		return -1;
+	}
+	return 0;
+}
+

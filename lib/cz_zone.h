@@ -124,6 +124,14 @@ int cz_zone_check_cpus(const struct cz_zone *z, const cpu_set_t *online,
 		       char *err, size_t errlen);
 int cz_zone_check_ports(const struct cz_zone *z, char *err, size_t errlen);
 int cz_zone_check_files(const struct cz_zone *z, char *err, size_t errlen);
+/*
+ * A zone's own kernel (kernel: {image, config}): the image is a bzImage,
+ * whose release (uname -r) goes to @release; the config has sched_ext
+ * and the virtio console built in, and virtio-net too when a service
+ * forwards a port (such a zone carries no modules). 0, or -1 with @err.
+ */
+int cz_zone_check_kernel(const struct cz_zone *z, char *release, size_t len,
+			 char *err, size_t errlen);
 
 /* @set as a CPU list ("0-3,6") into @buf. */
 void cz_cpulist_format(const cpu_set_t *set, char *buf, size_t len);

@@ -3,8 +3,9 @@
  * Zone files (lib/cz_zone.c): every example in vmconfigs/ loads; a good
  * file gives what it says, defaults filled in; each bad file is refused
  * with its exact FILE:LINE: KEY: problem line; the host checks (CPUs
- * online and not another zone's, ports free, files present) say the same
- * kind of line.
+ * online and not another zone's, ports free, files present, a zone's own
+ * kernel: a bzImage's release, the config options a zone needs) say the
+ * same kind of line.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -336,3 +337,76 @@ Test(zone, files_present)
 	cr_assert_str_eq(err, want);
 	cz_zone_free(&z);
 }
+
+/* A file with a bzImage header naming @version, and a config. */
+static void fake_kernel(const char *image, const char *config, const char *version,
+			const char *opts)
+{
+	unsigned char hdr[0x400] = { 0 };
+	FILE *f = fopen(image, "w");
+
+	cr_assert(f);
+	memcpy(hdr + 0x202, "HdrS", 4);
+	hdr[0x20e] = 0x100 & 0xff;	/* the string at 0x100 + 0x200 */
+	hdr[0x20f] = 0x100 >> 8;
+	snprintf((char *)hdr + 0x300, 0x100, "%s (builder@host) #1 SMP", version);
+	fwrite(hdr, 1, sizeof(hdr), f);
+	fclose(f);
+	f = fopen(config, "w");
+	cr_assert(f);
+	fputs(opts, f);
+	fclose(f);
+}
+
+Test(zone, own_kernel)
+{
+	char image[64], config[64], text[512], rel[64], err[1024], want[1024];
+	struct cz_zone z;
+
+	snprintf(image, sizeof(image), "%s/bzImage", dir);
+	snprintf(config, sizeof(config), "%s/config", dir);
+	snprintf(text, sizeof(text), "name: k\nkernel: {image: %s, config: %s}\n"
+		 "services: [{name: r, command: x, ports: [\"8080:80\"]}]\n", image, config);
+
+	fake_kernel(image, config, "7.3.4+deb13-cloud-amd64",
+		    "CONFIG_SCHED_CLASS_EXT=y\nCONFIG_VIRTIO_CONSOLE=y\n"
+		    "CONFIG_BLK_DEV_INITRD=y\nCONFIG_VIRTIO_NET=y\n");
+	load_ok(text, &z);
+	cr_assert_eq(cz_zone_check_kernel(&z, rel, sizeof(rel), err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(rel, "7.3.4+deb13-cloud-amd64");
+	cz_zone_free(&z);
+
+	/* Ports need virtio-net built in: no modules come with it. */
+	fake_kernel(image, config, "7.3.4", "CONFIG_SCHED_CLASS_EXT=y\n"
+		    "CONFIG_VIRTIO_CONSOLE=y\nCONFIG_BLK_DEV_INITRD=y\nCONFIG_VIRTIO_NET=m\n");
+	load_ok(text, &z);
+	cr_assert_eq(cz_zone_check_kernel(&z, rel, sizeof(rel), err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: kernel.config: %s does not set CONFIG_VIRTIO_NET=y, and a zone of its own kernel has no modules for its forwarded ports",
+		 path, config);
+	cr_assert_str_eq(err, want);
+	cz_zone_free(&z);
+
+	fake_kernel(image, config, "6.1", "CONFIG_VIRTIO_CONSOLE=y\n");
+	load_ok(text, &z);
+	cr_assert_eq(cz_zone_check_kernel(&z, rel, sizeof(rel), err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: kernel.config: %s does not set CONFIG_SCHED_CLASS_EXT=y (a zone needs it)",
+		 path, config);
+	cr_assert_str_eq(err, want);
+	cz_zone_free(&z);
+
+	/* Not a bzImage at all. */
+	{
+		FILE *f = fopen(image, "w");
+
+		fputs("#!/bin/sh\n", f);
+		fclose(f);
+	}
+	load_ok(text, &z);
+	cr_assert_eq(cz_zone_check_kernel(&z, rel, sizeof(rel), err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: kernel.image: %s is not an x86 bzImage", path, image);
+	cr_assert_str_eq(err, want);
+	cz_zone_free(&z);
+	unlink(image);
+	unlink(config);
+}
+

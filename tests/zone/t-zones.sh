@@ -23,8 +23,9 @@
 # keeps its pid; a redis-server killed inside A
 # is restarted by the agent (a new pid, restarts 1, an event); kill -9 of
 # B's qemu leaves B reported dead with the reason, no process of B on the
-# host, and `zone up B` works again; two `zone up` of one name at once:
-# one exits 0, the other 1; a state directory whose supervisor is gone (a
+# host, and `zone up B` works again; two `zone up` of one name at once
+# (a zone of its own kernel image and config): one exits 0, the other 1,
+# and the zone runs that kernel; a state directory whose supervisor is gone (a
 # host reboot) shows as stale and `zone down` removes it; an agent that
 # stops answering gives a timeout naming the zone, and `zone down --force`
 # still removes everything; `zone down` removes a zone's state and
@@ -99,7 +100,11 @@ services:
     restart: "no"
 EOF
 printf 'name: zt-x\nkernel: %s\nmemroy: 1G\n' "$K1" > "$T/typo.yaml"
-printf 'name: zt-c\nkernel: %s\nmemory: 256M\n' "$K1" > "$T/zt-c.yaml"
+# zt-c boots a kernel of its own (the second pinned one's image and
+# config, as a user's own build would be given).
+KD=$("$ROOT/scripts/fetch-kernel" "$K2" 2> /dev/null)
+printf 'name: zt-c\nkernel: {image: %s/vmlinuz, config: %s/config}\nmemory: 256M\n' \
+	"$KD" "$KD" > "$T/zt-c.yaml"
 
 # processes on the host that belong to zone NAME: its state directory in
 # their command line (qemu), or its supervisor (czctl zone-supervise NAME)
@@ -271,6 +276,8 @@ check "two zone up of one name at once: one exits 0, the other 1 ($r1, $r2)" \
 	[ $((r1 + r2)) -eq 1 ] && [ $((r1 * r2)) -eq 0 ]
 check "  the loser says why: $(cat "$T/c1" "$T/c2" | grep czctl: | head -n1)" \
 	sh -c "cat '$T/c1' '$T/c2' | grep -qE 'already up|being started by another'"
+rel=$("$CZCTL" zone exec zt-c -- uname -r)
+check "  zt-c runs its own kernel image ($rel)" [ "$rel" = "$(cat "$KD/release")" ]
 "$CZCTL" zone down zt-c > /dev/null 2>&1
 
 # What a host reboot leaves: a state directory whose supervisor is gone.

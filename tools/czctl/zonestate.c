@@ -91,6 +91,24 @@ pid_t zone_live_supervisor(struct json_object *st, const char *name)
 	return zone_supervisor_alive(pid, name) ? pid : 0;
 }
 
+/* rmdir of a directory of files. */
+static void remove_flat(const char *dir)
+{
+	char path[768];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, "..")))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
 int zone_remove(const char *name)
 {
 	char dir[256], path[512];
@@ -106,7 +124,9 @@ int zone_remove(const char *name)
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
+		/* One level of directories: kernel/ of a zone's own kernel. */
+		if (unlink(path) && errno == EISDIR)
+			remove_flat(path);
 	}
 	closedir(d);
 	return rmdir(dir);

@@ -353,6 +353,36 @@ static int build_initramfs(const struct cz_zone *z, const char *root,
 	return ret;
 }
 
+/*
+ * A kernel directory, as scripts/fetch-kernel makes them, for a zone's
+ * own image and config: STATE/kernel with vmlinuz, config and release,
+ * and no modules. 0, or -1 (said).
+ */
+static int own_kernel(const struct cz_zone *z, const char *release,
+		      char *kdir, size_t len)
+{
+	char path[PATH_MAX + 16];
+	FILE *f;
+
+	zone_file(z->name, "kernel", kdir, len);
+	if (mkdir(kdir, 0755) && errno != EEXIST)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/vmlinuz", kdir);
+	if (symlink(z->kernel_image, path))
+		goto fail;
+	snprintf(path, sizeof(path), "%s/config", kdir);
+	if (copy_file(z->kernel_config, path))
+		goto fail;
+	snprintf(path, sizeof(path), "%s/release", kdir);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%s\n", release) < 0 || fclose(f))
+		goto fail;
+	return 0;
+fail:
+	cz_say("zone %s: preparing its kernel in %s failed: %s", z->name, kdir, strerror(errno));
+	return -1;
+}
+
 /* Start the supervisor detached and wait for its word. */
 static int start_supervisor(const char *name)
 {
@@ -454,7 +484,7 @@ static int start_supervisor(const char *name)
 static int zone_up(int argc, char **argv)
 {
 	char path[PATH_MAX], err[2048], root[PATH_MAX], kdir[PATH_MAX];
-	char accel[32] = "tcg", dst[512], script[PATH_MAX + 32];
+	char accel[32] = "tcg", dst[512], script[PATH_MAX + 32], release[256] = "";
 	struct cz_zone z;
 	int ret;
 
@@ -489,9 +519,8 @@ static int zone_up(int argc, char **argv)
 		cz_zone_free(&z);
 		return CZ_EXIT_USAGE;
 	}
-	if (!z.kernel) {
-		cz_say("%s:%d: kernel: zone up boots pinned kernel versions only so far (kernel: 7.3); an image and config are not supported yet",
-		       z.path, z.line_kernel);
+	if (cz_zone_check_kernel(&z, release, sizeof(release), err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
 		cz_zone_free(&z);
 		return CZ_EXIT_USAGE;
 	}
@@ -512,16 +541,23 @@ static int zone_up(int argc, char **argv)
 		goto fail;
 	}
 	snprintf(script, sizeof(script), "%s/scripts/fetch-kernel", root);
-	if (run_out((char *const[]){ script, z.kernel, NULL }, kdir, sizeof(kdir), true)) {
+	if (z.kernel_image) {
+		if (own_kernel(&z, release, kdir, sizeof(kdir)))
+			goto fail;
+	} else if (run_out((char *const[]){ script, z.kernel, NULL }, kdir, sizeof(kdir), true)) {
 		cz_say("zone %s: cannot get kernel %s (scripts/fetch-kernel)", z.name, z.kernel);
 		goto fail;
 	}
 	if (z.accel == CZ_ACCEL_KVM) {
 		snprintf(accel, sizeof(accel), "kvm");
 	} else if (z.accel == CZ_ACCEL_AUTO) {
+		/* An own kernel: whether KVM works here, asked of the default one. */
+		char *const probe[] = { script, "--probe-accel",
+					z.kernel ? "--kernel" : NULL, z.kernel, NULL };
+
 		snprintf(script, sizeof(script), "%s/scripts/vm-run", root);
-		if (run_out((char *const[]){ script, "--probe-accel", "--kernel", z.kernel, NULL },
-			    accel, sizeof(accel), true) || (strcmp(accel, "kvm") && strcmp(accel, "tcg")))
+		if (run_out(probe, accel, sizeof(accel), true) ||
+		    (strcmp(accel, "kvm") && strcmp(accel, "tcg")))
 			snprintf(accel, sizeof(accel), "tcg");
 	}
 	if (build_initramfs(&z, root, kdir))
