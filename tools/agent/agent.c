@@ -952,23 +952,33 @@ static void ready_check(void)
 	event("ready", hello_json());
 }
 
-static void first_sched_done(struct job *j)
+/* The scheduler's first start failed: an event; the watchdog retries. */
+static void first_sched_failed(const char *why)
 {
-	struct json_object *o;
+	struct json_object *o = json_object_new_object();
 
-	A.sched_busy = false;
-	if (!(WIFEXITED(j->status) && !WEXITSTATUS(j->status))) {
-		o = json_object_new_object();
-		json_object_object_add(o, "name", json_object_new_string(A.sched));
-		json_object_object_add(o, "state", json_object_new_string("start failed"));
-		json_object_object_add(o, "why", json_object_new_string(job_text(j, 1)));
-		event("scheduler", o);
-		A.sched_fails = 1;
-	}
+	json_object_object_add(o, "name", json_object_new_string(A.sched));
+	json_object_object_add(o, "state", json_object_new_string("start failed"));
+	json_object_object_add(o, "why", json_object_new_string(why));
+	event("scheduler", o);
+	A.sched_fails = 1;
+}
+
+/* The services, on the scheduler (or the fair class); then ready. */
+static void start_services(void)
+{
 	for (unsigned int i = 0; i < A.nr_svc; i++)
 		if (service_start(&A.svc[i]))
 			service_event(&A.svc[i], "start failed", strerror(errno));
 	ready_check();
+}
+
+static void first_sched_done(struct job *j)
+{
+	A.sched_busy = false;
+	if (!(WIFEXITED(j->status) && !WEXITSTATUS(j->status)))
+		first_sched_failed(job_text(j, 1));
+	start_services();
 }
 
 static void reap(void)
@@ -1033,17 +1043,12 @@ int main(int argc, char **argv)
 
 		if (av && job_start(av, -1, EXEC_TIMEOUT_S, first_sched_done))
 			A.sched_busy = true;
+		else
+			first_sched_failed(strerror(errno));
 		free(av);
 	}
-	if (!A.sched_busy) {
-		struct job dummy = { .status = 0 };
-
-		if (A.sched) {
-			dummy.status = 127 << 8;
-			cz_say("cannot run czctl for the scheduler: %s", strerror(errno));
-		}
-		first_sched_done(&dummy);
-	}
+	if (!A.sched_busy)
+		start_services();
 
 	for (;;) {
 		int n = 0, timeout;

@@ -107,6 +107,9 @@ static struct {
 	struct pending		pending[MAX_PENDING];
 	long long		next_id;
 	struct json_object	*hello;		/* the agent's ready event */
+	char			trouble[512];	/* before running: a service or the
+						 * scheduler that went down */
+	bool			running;	/* ready: what happens is events */
 	bool			stopping;
 	double			down_deadline;
 } S = { .agent = -1, .ctl_lfd = -1, .stats_lfd = -1, .ready_fd = -1 };
@@ -226,7 +229,7 @@ static int pending_of(int ci)
  */
 static void maybe_drop(int ci, unsigned int gen)
 {
-	if (ci >= 0 && S.clients[ci].kind != CL_NONE && S.clients[ci].gen == gen &&
+	if (S.clients[ci].kind != CL_NONE && S.clients[ci].gen == gen &&
 	    S.clients[ci].eof && !pending_of(ci))
 		drop_client(ci);
 }
@@ -238,7 +241,7 @@ static void answer(int ci, unsigned int gen, long long id, int err,
 	struct client *c = &S.clients[ci];
 	struct json_object *o;
 
-	if (ci < 0 || c->kind != CL_CONTROL || c->gen != gen) {
+	if (c->kind != CL_CONTROL || c->gen != gen) {
 		json_object_put(resp);
 		return;
 	}
@@ -285,7 +288,7 @@ static void answer_stats(int ci, unsigned int gen, const char *line, int err,
 
 /*
  * Send request @req (@args taken over) to the agent on behalf of client
- * @ci (-1: the supervisor itself). 0, or an errno.
+ * @ci. 0, or an errno.
  */
 static int to_agent(const char *req, struct json_object *args, int ci,
 		    long long client_id, double timeout_s, bool down)
@@ -312,7 +315,7 @@ static int to_agent(const char *req, struct json_object *args, int ci,
 		return errno ?: EIO;
 	*p = (struct pending){
 		.used = true, .id = S.next_id, .client = ci,
-		.gen = ci >= 0 ? S.clients[ci].gen : 0,
+		.gen = S.clients[ci].gen,
 		.client_id = client_id, .deadline = cz_now() + timeout_s,
 		.down = down,
 	};
@@ -415,64 +418,6 @@ static const char *ports_closed(double deadline, char *why, size_t len)
 		}
 	}
 	return NULL;
-}
-
-static void agent_line(const char *line);
-
-/*
- * Still up READY_GRACE_S later: a service that starts and dies at once
- * (a bad argument, a missing file) must not pass for a running one.
- * NULL, or why not.
- */
-static const char *settled(char *why, size_t len)
-{
-	double until = cz_now() + READY_GRACE_S;
-	struct json_object *hello = NULL;
-	const char *bad;
-
-	while (cz_now() < until) {
-		if (waitpid(S.qemu, NULL, WNOHANG) == S.qemu) {
-			snprintf(why, len, "qemu exited before the zone was ready");
-			return why;
-		}
-		cz_sleep(0.2);
-	}
-	/* Ask the agent directly: the serving loop is not running yet. */
-	if (to_agent("hello", NULL, -1, 0, REQ_TIMEOUT_S, false)) {
-		snprintf(why, len, "the zone's agent does not answer");
-		return why;
-	}
-	until = cz_now() + REQ_TIMEOUT_S;
-	while (!hello && cz_now() < until) {
-		struct pollfd p = { .fd = S.agent, .events = POLLIN };
-		char *line;
-
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		if (cz_lines_fill(&S.agent_in, S.agent) <= 0)
-			break;
-		while ((line = cz_lines_next(&S.agent_in))) {
-			struct json_object *o = json_tokener_parse(line), *r;
-
-			if (o && !json_object_object_get_ex(o, "event", &r) &&
-			    zs_int(o, "id") == S.next_id &&
-			    json_object_object_get_ex(o, "resp", &r))
-				hello = json_object_get(r);
-			else if (o)
-				agent_line(line);
-			json_object_put(o);
-		}
-	}
-	for (int i = 0; i < MAX_PENDING; i++)
-		if (S.pending[i].used && S.pending[i].client < 0)
-			S.pending[i].used = false;
-	if (!hello) {
-		snprintf(why, len, "the zone's agent does not answer");
-		return why;
-	}
-	bad = not_ready(hello, why, len);
-	json_object_put(hello);
-	return bad;
 }
 
 /* Tell `zone up`; then it stops waiting. */
@@ -616,6 +561,24 @@ static void stats_request(int ci, const char *line)
 			     "the zone's agent is not connected");
 }
 
+/*
+ * Before the zone runs, an event that a service exited or the scheduler
+ * did not come (back) up is why it is not ready.
+ */
+static void note_trouble(const char *event, struct json_object *o)
+{
+	const char *state = zs_str(o, "state");
+
+	if (!strcmp(event, "service") && strcmp(state, "restarted"))
+		snprintf(S.trouble, sizeof(S.trouble), "service %s is not running (%s)",
+			 zs_str(o, "name"), *zs_str(o, "why") ? zs_str(o, "why") : state);
+	else if (!strcmp(event, "scheduler") && strcmp(state, "restarted"))
+		snprintf(S.trouble, sizeof(S.trouble),
+			 "the scheduler %s is not running in the zone (%s%s%s)",
+			 zs_str(o, "name"), state, *zs_str(o, "why") ? ": " : "",
+			 zs_str(o, "why"));
+}
+
 /* A line from the agent: an event, or the reply to a pending request. */
 static void agent_line(const char *line)
 {
@@ -630,6 +593,8 @@ static void agent_line(const char *line)
 		log_event(line);
 		if (!strcmp(json_object_get_string(v), "ready") && !S.hello)
 			S.hello = json_object_get(o);
+		else if (!S.running && !S.trouble[0])
+			note_trouble(json_object_get_string(v), o);
 		json_object_put(o);
 		return;
 	}
@@ -648,7 +613,7 @@ static void agent_line(const char *line)
 	}
 	err = zs_int(o, "errno");
 	json_object_object_get_ex(o, "resp", &resp);
-	if (p->client >= 0 && S.clients[p->client].kind == CL_STATS)
+	if (S.clients[p->client].kind == CL_STATS)
 		answer_stats(p->client, p->gen, err ? NULL : zs_str(resp, "line"),
 			     err, zs_str(o, "error"));
 	else
@@ -669,7 +634,7 @@ static void expire_pending(void)
 
 		if (!p->used || cz_now() < p->deadline || p->down)
 			continue;
-		if (p->client >= 0 && S.clients[p->client].kind == CL_STATS)
+		if (S.clients[p->client].kind == CL_STATS)
 			answer_stats(p->client, p->gen, NULL, ETIMEDOUT, why);
 		else
 			answer(p->client, p->gen, p->client_id, ETIMEDOUT, why, NULL);
@@ -793,6 +758,43 @@ static void serve(void)
 
 /* ---- start-up ---- */
 
+static void fail_start(const char *why);
+
+/*
+ * Read the agent's lines (its events) until @until, or until its ready
+ * event when @want_ready; fail the start if qemu ends, the port breaks,
+ * or (@want_ready) the time runs out.
+ */
+static void pump_agent(double until, bool want_ready)
+{
+	char why[256];
+
+	while (!(want_ready && S.hello)) {
+		struct pollfd p = { .fd = S.agent, .events = POLLIN };
+		char *line;
+		int status;
+
+		if (waitpid(S.qemu, &status, WNOHANG) == S.qemu) {
+			S.qemu = 0;
+			strcpy(why, "qemu ");
+			cz_wait_text(status, why + 5, sizeof(why) - 5);
+			strcat(why, " before the zone was ready");
+			fail_start(why);
+		}
+		if (cz_now() > until) {
+			if (want_ready)
+				fail_start("the zone's agent did not report ready in time");
+			return;
+		}
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		if (cz_lines_fill(&S.agent_in, S.agent) < 0)
+			fail_start("reading the agent's port failed");
+		while ((line = cz_lines_next(&S.agent_in)))
+			agent_line(line);
+	}
+}
+
 static void fail_start(const char *why)
 {
 	char *tail = console_tail(CONSOLE_TAIL);
@@ -875,32 +877,20 @@ int cmd_supervise(int argc, char **argv)
 	fcntl(S.agent, F_SETFL, O_NONBLOCK);
 	cz_lines_init(&S.agent_in, LINE_MAX_BYTES);
 
-	/* Wait for the agent's ready event. */
 	deadline = cz_now() + (zs_int(S.launch, "ready_timeout_s") ?: 600);
-	while (!S.hello) {
-		struct pollfd p = { .fd = S.agent, .events = POLLIN };
-		char *line;
-		int status;
-
-		if (waitpid(S.qemu, &status, WNOHANG) == S.qemu) {
-			S.qemu = 0;
-			strcpy(why, "qemu ");
-			cz_wait_text(status, why + 5, sizeof(why) - 5);
-			strcat(why, " before the zone was ready");
-			fail_start(why);
-		}
-		if (cz_now() > deadline)
-			fail_start("the zone's agent did not report ready in time");
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		if (cz_lines_fill(&S.agent_in, S.agent) < 0)
-			fail_start("reading the agent's port failed");
-		while ((line = cz_lines_next(&S.agent_in)))
-			agent_line(line);
-	}
+	pump_agent(deadline, true);
 	if (not_ready(S.hello, why, sizeof(why)) ||
-	    ports_closed(deadline, why, sizeof(why)) || settled(why, sizeof(why)))
+	    ports_closed(deadline, why, sizeof(why)))
 		fail_start(why);
+	/*
+	 * Still up READY_GRACE_S later: a service that starts and dies at
+	 * once (a bad argument, a missing file) must not pass for a running
+	 * one. The agent says so in an event.
+	 */
+	pump_agent(cz_now() + READY_GRACE_S, false);
+	if (S.trouble[0])
+		fail_start(S.trouble);
+	S.running = true;
 	set_state("running", NULL);
 	tell("ok\n");
 	serve();

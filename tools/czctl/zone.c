@@ -258,7 +258,6 @@ static int zone_list(void)
 {
 	DIR *d = opendir(CZ_ZONES_DIR);
 	struct dirent *e;
-	int n = 0;
 
 	printf("%-12s %-8s %5s %-9s %-14s %-22s %-24s %s\n", "ZONE", "STATE", "VCPUS",
 	       "HOST_CPUS", "SCHEDULER", "SERVICES", "PORTS", "UPTIME");
@@ -299,7 +298,6 @@ static int zone_list(void)
 		       sched, *svc ? svc : "-", *ports ? ports : "-", up);
 		json_object_put(resp);
 		json_object_put(st);
-		n++;
 	}
 	if (d)
 		closedir(d);

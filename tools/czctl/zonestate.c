@@ -91,45 +91,46 @@ pid_t zone_live_supervisor(struct json_object *st, const char *name)
 	return zone_supervisor_alive(pid, name) ? pid : 0;
 }
 
-/* rmdir of a directory of files. */
-static void remove_flat(const char *dir)
+pid_t zone_supervisor_of(const char *name)
 {
-	char path[768];
+	struct json_object *st = zone_state_read(name);
+	pid_t pid = zone_live_supervisor(st, name);
+
+	json_object_put(st);
+	return pid;
+}
+
+/*
+ * rm -r of @dir, @depth levels of directories deep at most (a state
+ * directory holds files and kernel/ of a zone's own kernel). 0, or -1;
+ * a missing @dir is no error.
+ */
+static int remove_tree(const char *dir, int depth)
+{
+	char path[512];
 	struct dirent *e;
 	DIR *d = opendir(dir);
 
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, "..")))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
-
-int zone_remove(const char *name)
-{
-	char dir[256], path[512];
-	struct dirent *e;
-	DIR *d;
-
-	if (zone_file(name, NULL, dir, sizeof(dir)))
-		return -1;
-	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -1;
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		/* One level of directories: kernel/ of a zone's own kernel. */
-		if (unlink(path) && errno == EISDIR)
-			remove_flat(path);
+		if (unlink(path) && errno == EISDIR && depth > 0)
+			remove_tree(path, depth - 1);
 	}
 	closedir(d);
 	return rmdir(dir);
+}
+
+int zone_remove(const char *name)
+{
+	char dir[256];
+
+	if (zone_file(name, NULL, dir, sizeof(dir)))
+		return -1;
+	return remove_tree(dir, 1);
 }
 
 const char *zs_str(struct json_object *o, const char *key)

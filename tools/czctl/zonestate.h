@@ -38,6 +38,8 @@ struct json_object *zone_state_read(const char *name);
 bool zone_supervisor_alive(pid_t pid, const char *name);
 /* The supervisor pid state.json names, if alive; else 0. */
 pid_t zone_live_supervisor(struct json_object *st, const char *name);
+/* Zone @name's live supervisor (its state.json read), or 0. */
+pid_t zone_supervisor_of(const char *name);
 /* rm -r of the state directory. */
 int zone_remove(const char *name);
 

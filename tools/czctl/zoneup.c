@@ -156,17 +156,10 @@ static struct json_object *launch_config(const struct cz_zone *z,
 	zone_file(z->name, NULL, dir, sizeof(dir));
 	q = json_object_new_array();
 	add(q, "qemu-system-x86_64");
-	if (!strcmp(accel, "kvm")) {
-		add(q, "-accel");
-		add(q, "kvm");
-		add(q, "-cpu");
-		add(q, "host");
-	} else {
-		add(q, "-accel");
-		add(q, "tcg");
-		add(q, "-cpu");
-		add(q, "max");
-	}
+	add(q, "-accel");
+	add(q, "%s", accel);
+	add(q, "-cpu");
+	add(q, "%s", strcmp(accel, "kvm") ? "max" : "host");
 	add(q, "-smp");
 	add(q, "%u,sockets=1,cores=%u,threads=%u", cz_zone_vcpus(z), z->cores, z->threads);
 	add(q, "-m");
@@ -222,13 +215,25 @@ static struct json_object *launch_config(const struct cz_zone *z,
 	return o;
 }
 
+/* A zone of that name running: said, exit 1; else 0. */
+static int refuse_if_up(const char *name)
+{
+	pid_t pid = zone_supervisor_of(name);
+
+	if (!pid)
+		return 0;
+	cz_say("zone %s is already up (supervisor pid %d); czctl zone down %s first",
+	       name, (int)pid, name);
+	return CZ_EXIT_FAIL;
+}
+
 /*
  * The state directory, claimed: created by us (the lock), or a stale or
  * dead one of that name removed first. 0, or an exit code (said).
  */
 static int claim(const char *name)
 {
-	char dir[256];
+	char dir[256], state[300];
 
 	if (mkdir("/run/controlzone", 0755) && errno != EEXIST) {
 		cz_say("/run/controlzone: %s", strerror(errno));
@@ -239,10 +244,10 @@ static int claim(const char *name)
 		return CZ_EXIT_FAIL;
 	}
 	zone_file(name, NULL, dir, sizeof(dir));
+	zone_file(name, "state.json", state, sizeof(state));
 	for (int tries = 0; tries < 2; tries++) {
-		struct json_object *st;
 		struct stat sb;
-		pid_t pid;
+		int ret;
 
 		if (!mkdir(dir, 0755))
 			return 0;
@@ -250,20 +255,16 @@ static int claim(const char *name)
 			cz_say("%s: %s", dir, strerror(errno));
 			return CZ_EXIT_FAIL;
 		}
-		st = zone_state_read(name);
-		pid = zone_live_supervisor(st, name);
-		json_object_put(st);
-		if (pid) {
-			cz_say("zone %s is already up (supervisor pid %d); czctl zone down %s first",
-			       name, (int)pid, name);
-			return CZ_EXIT_FAIL;
-		}
+		ret = refuse_if_up(name);
+		if (ret)
+			return ret;
 		/*
 		 * No state yet in a young directory: another `zone up` is
 		 * preparing it. Older, or its supervisor gone: stale, or a
 		 * dead zone's; it goes.
 		 */
-		if (!st && !stat(dir, &sb) && time(NULL) - sb.st_mtime < 120)
+		if (access(state, F_OK) && !stat(dir, &sb) &&
+		    time(NULL) - sb.st_mtime < 120)
 			break;
 		zone_remove(name);
 	}
@@ -469,15 +470,10 @@ static int start_supervisor(const char *name)
 	cz_say("%s", msg ?: "zone up failed");
 	free(msg);
 	/* Whatever is left of it: gone. */
-	{
-		struct json_object *st = zone_state_read(name);
-		pid_t sp = zone_live_supervisor(st, name);
-
-		if (sp)
-			kill(sp, SIGKILL);
-		json_object_put(st);
-		zone_remove(name);
-	}
+	pid = zone_supervisor_of(name);
+	if (pid)
+		kill(pid, SIGKILL);
+	zone_remove(name);
 	return CZ_EXIT_FAIL;
 }
 
@@ -502,17 +498,10 @@ static int zone_up(int argc, char **argv)
 		return CZ_EXIT_USAGE;
 	}
 	/* Up already: its own ports and CPUs are no fault of the file. */
-	{
-		struct json_object *st = zone_state_read(z.name);
-		pid_t sup = zone_live_supervisor(st, z.name);
-
-		json_object_put(st);
-		if (sup) {
-			cz_say("zone %s is already up (supervisor pid %d); czctl zone down %s first",
-			       z.name, (int)sup, z.name);
-			cz_zone_free(&z);
-			return CZ_EXIT_FAIL;
-		}
+	ret = refuse_if_up(z.name);
+	if (ret) {
+		cz_zone_free(&z);
+		return ret;
 	}
 	if (zone_check_host(&z, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
