@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "cz_om.h"
 #include "cz_stats_print.h"
 
 enum {
@@ -97,36 +98,6 @@ static struct json_object *top_struct(struct json_object *meta)
 	return n == 1 ? found : NULL;
 }
 
-/* Metric names are [a-zA-Z_:][a-zA-Z0-9_:]*; anything else becomes '_'. */
-static void om_name(char *out, size_t len, const char *prefix, const char *name)
-{
-	size_t i;
-
-	snprintf(out, len, "%s%s", prefix, name);
-	for (i = 0; out[i]; i++) {
-		char c = out[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      c == '_' || c == ':' || (i && c >= '0' && c <= '9')))
-			out[i] = '_';
-	}
-}
-
-/* HELP text escapes backslash, newline and double quote. */
-static void om_help(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else if (*s == '"')
-			fputs("\\\"", f);
-		else
-			fputc(*s, f);
-	}
-}
-
 /* A field whose "datum" is one of scx_stats' numeric types. */
 static bool numeric_datum(struct json_object *field)
 {
@@ -169,12 +140,12 @@ static struct json_object *percpu_list(struct json_object *fields,
 	return NULL;
 }
 
-int cz_stats_print_openmetrics(FILE *f, struct json_object *meta,
-			     struct json_object *resp)
+int cz_stats_om_collect(struct cz_om *om, struct json_object *meta,
+			struct json_object *resp, const char *labels)
 {
 	struct json_object *st = top_struct(meta), *fields, *val, *desc, *list;
 	const char *prefix;
-	char name[256], buf[64];
+	char name[256], buf[64], lab[1024];
 
 	if (!st || !json_object_object_get_ex(st, "fields", &fields) ||
 	    !json_object_is_type(fields, json_type_object) ||
@@ -186,39 +157,51 @@ int cz_stats_print_openmetrics(FILE *f, struct json_object *meta,
 
 	json_object_object_foreach(fields, fname, field) {
 		const char *kind = user_attr(field, "_kind");
-		const char *unit = user_attr(field, "_unit");
 		const char *alias = user_attr(field, "_om_name");
 		bool counter = kind && !strcmp(kind, "counter");
-		const char *suffix = counter ? "_total" : "";
 
 		/* Only numeric scalars; per-CPU lists go with their total. */
 		if (!numeric_datum(field) ||
 		    !json_object_object_get_ex(resp, fname, &val) || !is_number(val))
 			continue;
 
-		om_name(name, sizeof(name), prefix, alias ? alias : fname);
-		fprintf(f, "# HELP %s ", name);
-		om_help(f, json_object_object_get_ex(field, "desc", &desc) &&
-			json_object_is_type(desc, json_type_string) ?
-			json_object_get_string(desc) : "");
-		fprintf(f, "\n# TYPE %s %s\n", name, counter ? "counter" : "gauge");
-		if (unit)
-			fprintf(f, "# UNIT %s %s\n", name, unit);
-
+		cz_om_name(name, sizeof(name), prefix, alias ? alias : fname);
+		if (cz_om_family(om, name, counter ? CZ_OM_COUNTER : CZ_OM_GAUGE,
+				 user_attr(field, "_unit"),
+				 json_object_object_get_ex(field, "desc", &desc) &&
+				 json_object_is_type(desc, json_type_string) ?
+				 json_object_get_string(desc) : ""))
+			return -1;
 		list = percpu_list(fields, resp, fname);
 		if (!list) {
-			fprintf(f, "%s%s %s\n", name, suffix,
-				value_text(val, buf, sizeof(buf)));
+			if (cz_om_sample(om, name, labels, value_text(val, buf, sizeof(buf))))
+				return -1;
 			continue;
 		}
 		for (size_t c = 0; c < json_object_array_length(list); c++) {
 			struct json_object *v = json_object_array_get_idx(list, c);
+			char cpu[24];
 
-			if (is_number(v))
-				fprintf(f, "%s%s{cpu=\"%zu\"} %s\n", name, suffix, c,
-					value_text(v, buf, sizeof(buf)));
+			if (!is_number(v))
+				continue;
+			snprintf(lab, sizeof(lab), "%s", labels ?: "");
+			snprintf(cpu, sizeof(cpu), "%zu", c);
+			cz_om_label(lab, sizeof(lab), "cpu", cpu);
+			if (cz_om_sample(om, name, lab, value_text(v, buf, sizeof(buf))))
+				return -1;
 		}
 	}
-	fputs("# EOF\n", f);
-	return ferror(f) ? -1 : 0;
+	return 0;
+}
+
+int cz_stats_print_openmetrics(FILE *f, struct json_object *meta,
+			       struct json_object *resp)
+{
+	struct cz_om *om = cz_om_new();
+	int ret = om ? cz_stats_om_collect(om, meta, resp, "") : -1;
+
+	if (!ret)
+		ret = cz_om_write(om, f, true);
+	cz_om_free(om);
+	return ret;
 }

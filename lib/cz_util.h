@@ -78,4 +78,12 @@ void cz_wait_text(int status, char *buf, size_t len);
  */
 int cz_read_cmdline(int pid, char *buf, size_t len);
 
+/*
+ * In a child between fork() and exec(): no signal blocked, SIGPIPE back
+ * to its default. A parent that takes signals through a signalfd blocks
+ * them, and a blocked mask survives exec: without this a service, an
+ * exec'd command or qemu would ignore SIGTERM.
+ */
+void cz_child_signals(void);
+
 #endif /* __CZ_UTIL_H */

@@ -30,28 +30,17 @@
 #include <libfyaml.h>
 #include "cz_util.h"
 #include "cz_zone.h"
-
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+#include "cz_zone_priv.h"
 
 enum {
 	MAX_FIELDS	= 16,	/* keys of one mapping in the schema */
-	KEY_MAX		= 128,	/* a key's path, e.g. services[3].ports[0] */
 	MAX_THREADS	= 8,
 	MAX_PORT	= 65535,
 	SVC_NAME_MAX	= 64,
 };
 
-/* Where the walk is: the file, its document, the first error. */
-struct walk {
-	struct cz_zone	*z;
-	const char	*path;
-	char		*err;
-	size_t		errlen;
-	bool		failed;
-};
-
 /* 1-based line of @n (a scalar's token, or the first key of a mapping). */
-static int line_of(struct fy_node *n)
+int zy_line_of(struct fy_node *n)
 {
 	struct fy_token *t;
 	const struct fy_mark *m;
@@ -72,9 +61,7 @@ static int line_of(struct fy_node *n)
 	return m ? m->line + 1 : 0;
 }
 
-static int fail(struct walk *w, int line, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(struct walk *w, int line, const char *key, const char *fmt, ...)
+int zy_fail(struct walk *w, int line, const char *key, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -89,7 +76,7 @@ static int fail(struct walk *w, int line, const char *key, const char *fmt, ...)
 	return -1;
 }
 
-static const char *kind_of(struct fy_node *n)
+const char *zy_kind_of(struct fy_node *n)
 {
 	if (!n)
 		return "nothing";
@@ -101,49 +88,49 @@ static const char *kind_of(struct fy_node *n)
 }
 
 /* A scalar's text, NUL-terminated (malloc'd), or NULL after failing. */
-static char *text(struct walk *w, struct fy_node *n, int line, const char *key)
+char *zy_text(struct walk *w, struct fy_node *n, int line, const char *key)
 {
 	const char *s;
 	size_t len;
 	char *out;
 
 	if (!n || !fy_node_is_scalar(n) || fy_node_is_alias(n)) {
-		fail(w, line, key, "expected a value, got %s", kind_of(n));
+		zy_fail(w, line, key, "expected a value, got %s", zy_kind_of(n));
 		return NULL;
 	}
 	s = fy_node_get_scalar(n, &len);
 	if (!s || memchr(s, '\0', len)) {
-		fail(w, line, key, "a value with a NUL byte");
+		zy_fail(w, line, key, "a value with a NUL byte");
 		return NULL;
 	}
 	if (!len && fy_node_get_style(n) == FYNS_PLAIN) {
-		fail(w, line, key, "a value is required");
+		zy_fail(w, line, key, "a value is required");
 		return NULL;
 	}
 	out = strndup(s, len);
 	if (!out)
-		fail(w, line, key, "out of memory");
+		zy_fail(w, line, key, "out of memory");
 	return out;
 }
 
-static int number(struct walk *w, struct fy_node *n, int line, const char *key,
+int zy_number(struct walk *w, struct fy_node *n, int line, const char *key,
 		  unsigned long min, unsigned long max, unsigned long *out)
 {
-	char *s = text(w, n, line, key), err[128];
+	char *s = zy_text(w, n, line, key), err[128];
 	double v;
 	int ret = 0;
 
 	if (!s)
 		return -1;
 	if (cz_parse_num(s, min, max, true, &v, err, sizeof(err)))
-		ret = fail(w, line, key, "%s", err);
+		ret = zy_fail(w, line, key, "%s", err);
 	else
 		*out = (unsigned long)v;
 	free(s);
 	return ret;
 }
 
-static int strv_add(struct cz_strv *sv, char *s)
+int zy_strv_add(struct cz_strv *sv, char *s)
 {
 	char **v = realloc(sv->v, (sv->n + 1) * sizeof(*v));
 
@@ -154,7 +141,7 @@ static int strv_add(struct cz_strv *sv, char *s)
 	return 0;
 }
 
-static void strv_free(struct cz_strv *sv)
+void zy_strv_free(struct cz_strv *sv)
 {
 	for (unsigned int i = 0; i < sv->n; i++)
 		free(sv->v[i]);
@@ -163,14 +150,12 @@ static void strv_free(struct cz_strv *sv)
 	sv->n = 0;
 }
 
-typedef int (*item_fn)(struct walk *w, struct fy_node *item, int line,
-		       const char *key, void *obj);
 
 /*
  * Call @fn for each item of the list @v, with the item's line and its key
  * (KEY[i]); @what says what the list holds, for the error.
  */
-static int each_item(struct walk *w, struct fy_node *v, int line,
+int zy_each_item(struct walk *w, struct fy_node *v, int line,
 		     const char *key, const char *what, item_fn fn, void *obj)
 {
 	struct fy_node *item;
@@ -178,13 +163,13 @@ static int each_item(struct walk *w, struct fy_node *v, int line,
 	unsigned int i = 0;
 
 	if (!v || !fy_node_is_sequence(v))
-		return fail(w, line, key, "expected a list%s%s, got %s",
-			    what ? " of " : "", what ?: "", kind_of(v));
+		return zy_fail(w, line, key, "expected a list%s%s, got %s",
+			    what ? " of " : "", what ?: "", zy_kind_of(v));
 	while ((item = fy_node_sequence_iterate(v, &it))) {
 		char sub[KEY_MAX];
 
 		snprintf(sub, sizeof(sub), "%s[%u]", key, i++);
-		if (fn(w, item, line_of(item) ?: line, sub, obj))
+		if (fn(w, item, zy_line_of(item) ?: line, sub, obj))
 			return -1;
 	}
 	return 0;
@@ -193,36 +178,26 @@ static int each_item(struct walk *w, struct fy_node *v, int line,
 static int string_item(struct walk *w, struct fy_node *item, int line,
 		       const char *key, void *obj)
 {
-	char *s = text(w, item, line, key);
+	char *s = zy_text(w, item, line, key);
 
 	if (!s)
 		return -1;
-	if (strv_add(obj, s)) {
+	if (zy_strv_add(obj, s)) {
 		free(s);
-		return fail(w, line, key, "out of memory");
+		return zy_fail(w, line, key, "out of memory");
 	}
 	return 0;
 }
 
 /* A list of scalars, e.g. a command's arguments. */
-static int strings(struct walk *w, struct fy_node *n, int line, const char *key,
+int zy_strings(struct walk *w, struct fy_node *n, int line, const char *key,
 		   struct cz_strv *out)
 {
-	return each_item(w, n, line, key, NULL, string_item, out);
+	return zy_each_item(w, n, line, key, NULL, string_item, out);
 }
 
-/*
- * The keys of one mapping: each with a reader of its value. @line is the
- * key's line; @key its whole path.
- */
-struct field {
-	const char	*name;
-	bool		required;
-	int		(*read)(struct walk *w, struct fy_node *v, int line,
-				const char *key, void *obj);
-};
 
-static int walk_mapping(struct walk *w, struct fy_node *n, int line,
+int zy_walk_mapping(struct walk *w, struct fy_node *n, int line,
 			const char *prefix, const struct field *fields,
 			unsigned int nr, void *obj)
 {
@@ -236,19 +211,19 @@ static int walk_mapping(struct walk *w, struct fy_node *n, int line,
 		off += snprintf(known + off, sizeof(known) - off, "%s%s",
 				i ? ", " : "", fields[i].name);
 	if (!n || !fy_node_is_mapping(n))
-		return fail(w, line, *prefix ? prefix : "zone",
+		return zy_fail(w, line, *prefix ? prefix : "zone",
 			    "expected a mapping of keys (%s), got %s", known,
-			    kind_of(n));
+			    zy_kind_of(n));
 	while ((p = fy_node_mapping_iterate(n, &it))) {
 		struct fy_node *k = fy_node_pair_key(p);
 		const char *name;
 		size_t len;
 		unsigned int i;
-		int kl = line_of(k);
+		int kl = zy_line_of(k);
 
 		name = fy_node_is_scalar(k) ? fy_node_get_scalar(k, &len) : NULL;
 		if (!name)
-			return fail(w, kl, *prefix ? prefix : "zone",
+			return zy_fail(w, kl, *prefix ? prefix : "zone",
 				    "a key must be a plain name");
 		snprintf(key, sizeof(key), "%s%s%.*s", prefix, *prefix ? "." : "",
 			 (int)len, name);
@@ -257,7 +232,7 @@ static int walk_mapping(struct walk *w, struct fy_node *n, int line,
 			    !memcmp(fields[i].name, name, len))
 				break;
 		if (i == nr)
-			return fail(w, kl, key, "unknown key (known: %s)", known);
+			return zy_fail(w, kl, key, "unknown key (known: %s)", known);
 		seen[i] = true;
 		if (fields[i].read(w, fy_node_pair_value(p), kl, key, obj))
 			return -1;
@@ -267,14 +242,14 @@ static int walk_mapping(struct walk *w, struct fy_node *n, int line,
 			continue;
 		snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "",
 			 fields[i].name);
-		return fail(w, line, key, "missing (a required key)");
+		return zy_fail(w, line, key, "missing (a required key)");
 	}
 	return 0;
 }
 
 /* ---- top-level keys ---- */
 
-static bool name_ok(const char *s, size_t max)
+bool zy_name_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
@@ -292,13 +267,13 @@ static int read_name(struct walk *w, struct fy_node *v, int line,
 		     const char *key, void *obj)
 {
 	struct cz_zone *z = obj;
-	char *s = text(w, v, line, key);
+	char *s = zy_text(w, v, line, key);
 	int ret = 0;
 
 	if (!s)
 		return -1;
-	if (!name_ok(s, sizeof(z->name)))
-		ret = fail(w, line, key, "'%s' is not a zone name (1 to %zu of a-z, 0-9, '-', '_', starting with a letter or digit)",
+	if (!zy_name_ok(s, sizeof(z->name)))
+		ret = zy_fail(w, line, key, "'%s' is not a zone name (1 to %zu of a-z, 0-9, '-', '_', starting with a letter or digit)",
 			   s, sizeof(z->name) - 1);
 	else
 		strcpy(z->name, s);
@@ -328,11 +303,11 @@ static bool version_ok(const char *s)
 static int read_kernel_path(struct walk *w, struct fy_node *v, int line,
 			    const char *key, char **out)
 {
-	*out = text(w, v, line, key);
+	*out = zy_text(w, v, line, key);
 	if (!*out)
 		return -1;
 	if ((*out)[0] != '/')
-		return fail(w, line, key, "'%s' is not an absolute path", *out);
+		return zy_fail(w, line, key, "'%s' is not an absolute path", *out);
 	return 0;
 }
 
@@ -360,13 +335,13 @@ static int read_kernel(struct walk *w, struct fy_node *v, int line,
 
 	z->line_kernel = line;
 	if (v && fy_node_is_mapping(v))
-		return walk_mapping(w, v, line, key, kernel_fields,
+		return zy_walk_mapping(w, v, line, key, kernel_fields,
 				    ARRAY_LEN(kernel_fields), z);
-	z->kernel = text(w, v, line, key);
+	z->kernel = zy_text(w, v, line, key);
 	if (!z->kernel)
 		return -1;
 	if (!version_ok(z->kernel))
-		return fail(w, line, key, "'%s' is not a kernel version such as 7.3 or 7.3.4 (or give {image: PATH, config: PATH})",
+		return zy_fail(w, line, key, "'%s' is not a kernel version such as 7.3 or 7.3.4 (or give {image: PATH, config: PATH})",
 			    z->kernel);
 	return 0;
 }
@@ -377,11 +352,11 @@ static int read_cmdline(struct walk *w, struct fy_node *v, int line,
 	struct cz_zone *z = obj;
 
 	free(z->cmdline);
-	z->cmdline = text(w, v, line, key);
+	z->cmdline = zy_text(w, v, line, key);
 	if (!z->cmdline)
 		return -1;
 	if (strpbrk(z->cmdline, "\n\r"))
-		return fail(w, line, key, "one line of kernel arguments, not several");
+		return zy_fail(w, line, key, "one line of kernel arguments, not several");
 	return 0;
 }
 
@@ -390,7 +365,7 @@ static int read_cores(struct walk *w, struct fy_node *v, int line,
 {
 	unsigned long n;
 
-	if (number(w, v, line, key, 1, CZ_ZONE_MAX_VCPUS, &n))
+	if (zy_number(w, v, line, key, 1, CZ_ZONE_MAX_VCPUS, &n))
 		return -1;
 	((struct cz_zone *)obj)->cores = n;
 	return 0;
@@ -401,7 +376,7 @@ static int read_threads(struct walk *w, struct fy_node *v, int line,
 {
 	unsigned long n;
 
-	if (number(w, v, line, key, 1, MAX_THREADS, &n))
+	if (zy_number(w, v, line, key, 1, MAX_THREADS, &n))
 		return -1;
 	((struct cz_zone *)obj)->threads = n;
 	return 0;
@@ -419,14 +394,14 @@ static int read_cpus(struct walk *w, struct fy_node *v, int line,
 	struct cz_zone *z = obj;
 
 	if (v && fy_node_is_mapping(v)) {
-		if (walk_mapping(w, v, line, key, cpus_fields,
+		if (zy_walk_mapping(w, v, line, key, cpus_fields,
 				 ARRAY_LEN(cpus_fields), z))
 			return -1;
 	} else if (read_cores(w, v, line, key, z)) {
 		return -1;
 	}
 	if (cz_zone_vcpus(z) > CZ_ZONE_MAX_VCPUS)
-		return fail(w, line, key, "%u cores x %u threads is more than %d vCPUs",
+		return zy_fail(w, line, key, "%u cores x %u threads is more than %d vCPUs",
 			    z->cores, z->threads, CZ_ZONE_MAX_VCPUS);
 	return 0;
 }
@@ -436,7 +411,7 @@ static int read_memory(struct walk *w, struct fy_node *v, int line,
 		       const char *key, void *obj)
 {
 	struct cz_zone *z = obj;
-	char *s = text(w, v, line, key), err[128], *unit;
+	char *s = zy_text(w, v, line, key), err[128], *unit;
 	unsigned long mult = 1;
 	double n;
 	int ret = 0;
@@ -451,9 +426,9 @@ static int read_memory(struct walk *w, struct fy_node *v, int line,
 	if (unit)
 		*unit = '\0';
 	if (!unit || cz_parse_num(s, 1, CZ_ZONE_MEM_MAX_MIB, true, &n, err, sizeof(err)))
-		ret = fail(w, line, key, "not a size such as 1024, 1024M or 1G");
+		ret = zy_fail(w, line, key, "not a size such as 1024, 1024M or 1G");
 	else if (n * mult < CZ_ZONE_MEM_MIN_MIB || n * mult > CZ_ZONE_MEM_MAX_MIB)
-		ret = fail(w, line, key, "%.0f MiB is outside [%d, %d] MiB (a zone needs room for its initramfs)",
+		ret = zy_fail(w, line, key, "%.0f MiB is outside [%d, %d] MiB (a zone needs room for its initramfs)",
 			   n * mult, CZ_ZONE_MEM_MIN_MIB, CZ_ZONE_MEM_MAX_MIB);
 	else
 		z->memory_mib = n * mult;
@@ -466,13 +441,13 @@ static int read_host_cpus(struct walk *w, struct fy_node *v, int line,
 {
 	struct cz_zone *z = obj;
 	int cpus[CPU_SETSIZE], n;
-	char *s = text(w, v, line, key);
+	char *s = zy_text(w, v, line, key);
 
 	if (!s)
 		return -1;
 	n = cz_parse_cpulist(s, cpus, CPU_SETSIZE);
 	if (n <= 0) {
-		fail(w, line, key, "'%s' is not a CPU list such as 0-1 or 2,3", s);
+		zy_fail(w, line, key, "'%s' is not a CPU list such as 0-1 or 2,3", s);
 		free(s);
 		return -1;
 	}
@@ -485,10 +460,10 @@ static int read_host_cpus(struct walk *w, struct fy_node *v, int line,
 }
 
 /* One of @names (NULL-terminated): its index into *@out. */
-static int choice(struct walk *w, struct fy_node *v, int line, const char *key,
+int zy_choice(struct walk *w, struct fy_node *v, int line, const char *key,
 		  const char *const *names, const char *expect, int *out)
 {
-	char *s = text(w, v, line, key);
+	char *s = zy_text(w, v, line, key);
 
 	if (!s)
 		return -1;
@@ -499,7 +474,7 @@ static int choice(struct walk *w, struct fy_node *v, int line, const char *key,
 			return 0;
 		}
 	}
-	fail(w, line, key, "'%s' is not %s", s, expect);
+	zy_fail(w, line, key, "'%s' is not %s", s, expect);
 	free(s);
 	return -1;
 }
@@ -513,7 +488,7 @@ static int read_accel(struct walk *w, struct fy_node *v, int line,
 	struct cz_zone *z = obj;
 	int i;
 
-	if (choice(w, v, line, key, cz_accel_names, "auto, kvm or tcg", &i))
+	if (zy_choice(w, v, line, key, cz_accel_names, "auto, kvm or tcg", &i))
 		return -1;
 	z->accel = i;
 	return 0;
@@ -525,16 +500,16 @@ static int read_sched_name(struct walk *w, struct fy_node *v, int line,
 			   const char *key, void *obj)
 {
 	struct cz_zone *z = obj;
-	char *s = text(w, v, line, key);
+	char *s = zy_text(w, v, line, key);
 	const char *ops;
 
 	if (!s)
 		return -1;
 	/* scx_central or central, as czctl takes them. */
 	ops = strncmp(s, "scx_", 4) ? s : s + 4;
-	if (!name_ok(ops, 128) || asprintf(&z->sched, "scx_%s", ops) < 0) {
+	if (!zy_name_ok(ops, 128) || asprintf(&z->sched, "scx_%s", ops) < 0) {
 		z->sched = NULL;
-		fail(w, line, key, "'%s' is not a scheduler name (scx_NAME or NAME: a-z, 0-9, '-', '_')",
+		zy_fail(w, line, key, "'%s' is not a scheduler name (scx_NAME or NAME: a-z, 0-9, '-', '_')",
 		     s);
 		free(s);
 		return -1;
@@ -547,7 +522,7 @@ static int read_sched_name(struct walk *w, struct fy_node *v, int line,
 static int read_sched_args(struct walk *w, struct fy_node *v, int line,
 			   const char *key, void *obj)
 {
-	return strings(w, v, line, key, &((struct cz_zone *)obj)->sched_args);
+	return zy_strings(w, v, line, key, &((struct cz_zone *)obj)->sched_args);
 }
 
 static int read_modes(struct walk *w, struct fy_node *v, int line,
@@ -558,32 +533,32 @@ static int read_modes(struct walk *w, struct fy_node *v, int line,
 	void *it = NULL;
 
 	if (!v || !fy_node_is_mapping(v))
-		return fail(w, line, key, "expected a mapping of mode names to argument lists, got %s",
-			    kind_of(v));
+		return zy_fail(w, line, key, "expected a mapping of mode names to argument lists, got %s",
+			    zy_kind_of(v));
 	while ((p = fy_node_mapping_iterate(v, &it))) {
 		struct fy_node *k = fy_node_pair_key(p);
-		int kl = line_of(k);
-		char sub[KEY_MAX], *name = text(w, k, kl, key);
+		int kl = zy_line_of(k);
+		char sub[KEY_MAX], *name = zy_text(w, k, kl, key);
 		struct cz_zone_mode *m;
 
 		if (!name)
 			return -1;
 		snprintf(sub, sizeof(sub), "%s.%s", key, name);
-		if (!name_ok(name, 64)) {
-			fail(w, kl, sub, "'%s' is not a mode name (a-z, 0-9, '-', '_')", name);
+		if (!zy_name_ok(name, 64)) {
+			zy_fail(w, kl, sub, "'%s' is not a mode name (a-z, 0-9, '-', '_')", name);
 			free(name);
 			return -1;
 		}
 		m = realloc(z->modes, (z->nr_modes + 1) * sizeof(*m));
 		if (!m) {
 			free(name);
-			return fail(w, kl, sub, "out of memory");
+			return zy_fail(w, kl, sub, "out of memory");
 		}
 		z->modes = m;
 		m = &z->modes[z->nr_modes++];
 		memset(m, 0, sizeof(*m));
 		m->name = name;
-		if (strings(w, fy_node_pair_value(p), kl, sub, &m->args))
+		if (zy_strings(w, fy_node_pair_value(p), kl, sub, &m->args))
 			return -1;
 	}
 	return 0;
@@ -598,7 +573,7 @@ static const struct field sched_fields[] = {
 static int read_scheduler(struct walk *w, struct fy_node *v, int line,
 			  const char *key, void *obj)
 {
-	return walk_mapping(w, v, line, key, sched_fields,
+	return zy_walk_mapping(w, v, line, key, sched_fields,
 			    ARRAY_LEN(sched_fields), obj);
 }
 
@@ -609,11 +584,11 @@ static int read_svc_name(struct walk *w, struct fy_node *v, int line,
 {
 	struct cz_zone_service *s = obj;
 
-	s->name = text(w, v, line, key);
+	s->name = zy_text(w, v, line, key);
 	if (!s->name)
 		return -1;
-	if (!name_ok(s->name, SVC_NAME_MAX))
-		return fail(w, line, key, "'%s' is not a service name (a-z, 0-9, '-', '_')",
+	if (!zy_name_ok(s->name, SVC_NAME_MAX))
+		return zy_fail(w, line, key, "'%s' is not a service name (a-z, 0-9, '-', '_')",
 			    s->name);
 	return 0;
 }
@@ -626,33 +601,33 @@ static int read_command(struct walk *w, struct fy_node *v, int line,
 	char *cmd, *sh, *c;
 
 	if (v && fy_node_is_sequence(v)) {
-		if (strings(w, v, line, key, &s->argv))
+		if (zy_strings(w, v, line, key, &s->argv))
 			return -1;
 		if (!s->argv.n)
-			return fail(w, line, key, "an empty command");
+			return zy_fail(w, line, key, "an empty command");
 		return 0;
 	}
-	cmd = text(w, v, line, key);
+	cmd = zy_text(w, v, line, key);
 	if (!cmd)
 		return -1;
 	if (!*cmd) {
 		free(cmd);
-		return fail(w, line, key, "an empty command");
+		return zy_fail(w, line, key, "an empty command");
 	}
 	sh = strdup("sh");
 	c = strdup("-c");
-	if (sh && c && !strv_add(&s->argv, sh)) {
+	if (sh && c && !zy_strv_add(&s->argv, sh)) {
 		sh = NULL;
-		if (!strv_add(&s->argv, c)) {
+		if (!zy_strv_add(&s->argv, c)) {
 			c = NULL;
-			if (!strv_add(&s->argv, cmd))
+			if (!zy_strv_add(&s->argv, cmd))
 				return 0;
 		}
 	}
 	free(sh);
 	free(c);
 	free(cmd);
-	return fail(w, line, key, "out of memory");
+	return zy_fail(w, line, key, "out of memory");
 }
 
 static int read_env(struct walk *w, struct fy_node *v, int line,
@@ -663,11 +638,11 @@ static int read_env(struct walk *w, struct fy_node *v, int line,
 	void *it = NULL;
 
 	if (!v || !fy_node_is_mapping(v))
-		return fail(w, line, key, "expected a mapping of NAME: VALUE, got %s",
-			    kind_of(v));
+		return zy_fail(w, line, key, "expected a mapping of NAME: VALUE, got %s",
+			    zy_kind_of(v));
 	while ((p = fy_node_mapping_iterate(v, &it))) {
-		int kl = line_of(fy_node_pair_key(p));
-		char *name = text(w, fy_node_pair_key(p), kl, key), *val, *kv;
+		int kl = zy_line_of(fy_node_pair_key(p));
+		char *name = zy_text(w, fy_node_pair_key(p), kl, key), *val, *kv;
 		char sub[KEY_MAX];
 
 		if (!name)
@@ -675,16 +650,16 @@ static int read_env(struct walk *w, struct fy_node *v, int line,
 		snprintf(sub, sizeof(sub), "%s.%s", key, name);
 		if (!*name || strchr(name, '=') || name[strspn(name,
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")]) {
-			fail(w, kl, sub, "not an environment variable name");
+			zy_fail(w, kl, sub, "not an environment variable name");
 			free(name);
 			return -1;
 		}
-		val = text(w, fy_node_pair_value(p), kl, sub);
+		val = zy_text(w, fy_node_pair_value(p), kl, sub);
 		if (!val || asprintf(&kv, "%s=%s", name, val) < 0 ||
-		    strv_add(&s->env, kv)) {
+		    zy_strv_add(&s->env, kv)) {
 			free(name);
 			free(val);
-			return w->failed ? -1 : fail(w, kl, sub, "out of memory");
+			return w->failed ? -1 : zy_fail(w, kl, sub, "out of memory");
 		}
 		free(name);
 		free(val);
@@ -701,11 +676,11 @@ static int parse_port(struct walk *w, const char *spec, int line,
 	double h, g;
 
 	if (strlen(spec) >= sizeof(buf))
-		return fail(w, line, key, "'%.20s...' is not HOST:GUEST or ADDR:HOST:GUEST", spec);
+		return zy_fail(w, line, key, "'%.20s...' is not HOST:GUEST or ADDR:HOST:GUEST", spec);
 	strcpy(buf, spec);
 	guest = strrchr(buf, ':');
 	if (!guest)
-		return fail(w, line, key, "'%s' is not HOST:GUEST or ADDR:HOST:GUEST", spec);
+		return zy_fail(w, line, key, "'%s' is not HOST:GUEST or ADDR:HOST:GUEST", spec);
 	*guest++ = '\0';
 	host = strrchr(buf, ':');
 	if (host) {
@@ -718,9 +693,9 @@ static int parse_port(struct walk *w, const char *spec, int line,
 	    cz_parse_num(guest, 1, MAX_PORT, true, &g, err, sizeof(err)) ||
 	    strspn(host, "0123456789") != strlen(host) ||
 	    strspn(guest, "0123456789") != strlen(guest))
-		return fail(w, line, key, "'%s': ports are numbers from 1 to %d", spec, MAX_PORT);
+		return zy_fail(w, line, key, "'%s': ports are numbers from 1 to %d", spec, MAX_PORT);
 	if (addr && inet_pton(AF_INET, addr, &ia) != 1)
-		return fail(w, line, key, "'%s': '%s' is not an IPv4 address", spec, addr);
+		return zy_fail(w, line, key, "'%s': '%s' is not an IPv4 address", spec, addr);
 	snprintf(p->addr, sizeof(p->addr), "%s", addr ?: "127.0.0.1");
 	p->host = h;
 	p->guest = g;
@@ -733,7 +708,7 @@ static int port_item(struct walk *w, struct fy_node *item, int line,
 {
 	struct cz_zone_service *s = obj;
 	struct cz_zone_port *p;
-	char *spec = text(w, item, line, key);
+	char *spec = zy_text(w, item, line, key);
 	int ret;
 
 	if (!spec)
@@ -741,7 +716,7 @@ static int port_item(struct walk *w, struct fy_node *item, int line,
 	p = realloc(s->ports, (s->nr_ports + 1) * sizeof(*p));
 	if (!p) {
 		free(spec);
-		return fail(w, line, key, "out of memory");
+		return zy_fail(w, line, key, "out of memory");
 	}
 	s->ports = p;
 	ret = parse_port(w, spec, line, key, &s->ports[s->nr_ports]);
@@ -755,7 +730,7 @@ static int port_item(struct walk *w, struct fy_node *item, int line,
 static int read_ports(struct walk *w, struct fy_node *v, int line,
 		      const char *key, void *obj)
 {
-	return each_item(w, v, line, key, "\"HOST:GUEST\" ports", port_item, obj);
+	return zy_each_item(w, v, line, key, "\"HOST:GUEST\" ports", port_item, obj);
 }
 
 static int read_restart(struct walk *w, struct fy_node *v, int line,
@@ -764,7 +739,7 @@ static int read_restart(struct walk *w, struct fy_node *v, int line,
 	struct cz_zone_service *s = obj;
 	int i;
 
-	if (choice(w, v, line, key, cz_restart_names, "on-failure, always or no", &i))
+	if (zy_choice(w, v, line, key, cz_restart_names, "on-failure, always or no", &i))
 		return -1;
 	s->restart = i;
 	return 0;
@@ -776,6 +751,7 @@ static const struct field service_fields[] = {
 	{ "env", false, read_env },
 	{ "ports", false, read_ports },
 	{ "restart", false, read_restart },
+	{ "probe", false, zy_read_probe },
 };
 
 static int service_item(struct walk *w, struct fy_node *item, int line,
@@ -786,17 +762,17 @@ static int service_item(struct walk *w, struct fy_node *item, int line,
 
 	s = realloc(z->services, (z->nr_services + 1) * sizeof(*s));
 	if (!s)
-		return fail(w, line, key, "out of memory");
+		return zy_fail(w, line, key, "out of memory");
 	z->services = s;
 	s = &z->services[z->nr_services++];
 	memset(s, 0, sizeof(*s));
 	s->line = line;
-	if (walk_mapping(w, item, line, key, service_fields,
+	if (zy_walk_mapping(w, item, line, key, service_fields,
 			 ARRAY_LEN(service_fields), s))
 		return -1;
 	for (unsigned int j = 0; j + 1 < z->nr_services; j++)
 		if (!strcmp(z->services[j].name, s->name))
-			return fail(w, line, key, "a second service named '%s'",
+			return zy_fail(w, line, key, "a second service named '%s'",
 				    s->name);
 	return 0;
 }
@@ -804,7 +780,7 @@ static int service_item(struct walk *w, struct fy_node *item, int line,
 static int read_services(struct walk *w, struct fy_node *v, int line,
 			 const char *key, void *obj)
 {
-	return each_item(w, v, line, key, "services", service_item, obj);
+	return zy_each_item(w, v, line, key, "services", service_item, obj);
 }
 
 /* ---- files ---- */
@@ -815,14 +791,14 @@ static int file_item(struct walk *w, struct fy_node *item, int line,
 {
 	struct cz_zone *z = obj;
 	struct cz_zone_file *f;
-	char *spec = text(w, item, line, key), *colon;
+	char *spec = zy_text(w, item, line, key), *colon;
 
 	if (!spec)
 		return -1;
 	f = realloc(z->files, (z->nr_files + 1) * sizeof(*f));
 	if (!f) {
 		free(spec);
-		return fail(w, line, key, "out of memory");
+		return zy_fail(w, line, key, "out of memory");
 	}
 	z->files = f;
 	f = &z->files[z->nr_files++];
@@ -833,23 +809,26 @@ static int file_item(struct walk *w, struct fy_node *item, int line,
 	if (colon)
 		*colon = '\0';
 	if (spec[0] != '/')
-		return fail(w, line, key, "'%s' is not an absolute host path", spec);
+		return zy_fail(w, line, key, "'%s' is not an absolute host path", spec);
 	if (colon)
 		f->dst = strdup(colon + 1);
 	else if (asprintf(&f->dst, "/cz/extra/%s", strrchr(spec, '/') + 1) < 0)
 		f->dst = NULL;
 	if (!f->dst)
-		return fail(w, line, key, "out of memory");
+		return zy_fail(w, line, key, "out of memory");
 	return 0;
 }
 
 static int read_files(struct walk *w, struct fy_node *v, int line,
 		      const char *key, void *obj)
 {
-	return each_item(w, v, line, key, "host paths", file_item, obj);
+	return zy_each_item(w, v, line, key, "host paths", file_item, obj);
 }
 
-/* What no single key shows: a host port forwarded twice. */
+/*
+ * What no single key shows: a host port forwarded twice; the rules' and
+ * probes' references (cz_zone_auto.c).
+ */
 static int check_whole(struct walk *w)
 {
 	struct cz_zone *z = w->z;
@@ -865,13 +844,13 @@ static int check_whole(struct walk *w)
 
 				for (unsigned int b = 0; b < nb; b++)
 					if (z->services[a].ports[b].host == p->host)
-						return fail(w, p->line, key,
+						return zy_fail(w, p->line, key,
 							    "host port %u is forwarded twice",
 							    p->host);
 			}
 		}
 	}
-	return 0;
+	return zy_check_auto(w);
 }
 
 static const struct field zone_fields[] = {
@@ -885,6 +864,7 @@ static const struct field zone_fields[] = {
 	{ "scheduler", false, read_scheduler },
 	{ "services", false, read_services },
 	{ "files", false, read_files },
+	{ "auto", false, zy_read_auto },
 };
 
 /* ---- the file ---- */
@@ -976,7 +956,7 @@ int cz_zone_load(const char *path, struct cz_zone *z, char *err, size_t errlen)
 		/* No document at all, or one without content: nothing said. */
 		snprintf(err, errlen, "%s:1: zone: empty (a zone file needs at least name and kernel)",
 			 path);
-	} else if (!walk_mapping(&w, fy_document_root(doc), 1, "", zone_fields,
+	} else if (!zy_walk_mapping(&w, fy_document_root(doc), 1, "", zone_fields,
 				 ARRAY_LEN(zone_fields), z) && !check_whole(&w)) {
 		ret = 0;
 	}
@@ -987,22 +967,23 @@ int cz_zone_load(const char *path, struct cz_zone *z, char *err, size_t errlen)
 
 void cz_zone_free(struct cz_zone *z)
 {
+	zy_free_auto(z);
 	free(z->path);
 	free(z->kernel);
 	free(z->kernel_image);
 	free(z->kernel_config);
 	free(z->cmdline);
 	free(z->sched);
-	strv_free(&z->sched_args);
+	zy_strv_free(&z->sched_args);
 	for (unsigned int i = 0; i < z->nr_modes; i++) {
 		free(z->modes[i].name);
-		strv_free(&z->modes[i].args);
+		zy_strv_free(&z->modes[i].args);
 	}
 	free(z->modes);
 	for (unsigned int i = 0; i < z->nr_services; i++) {
 		free(z->services[i].name);
-		strv_free(&z->services[i].argv);
-		strv_free(&z->services[i].env);
+		zy_strv_free(&z->services[i].argv);
+		zy_strv_free(&z->services[i].env);
 		free(z->services[i].ports);
 	}
 	free(z->services);

@@ -50,6 +50,22 @@ struct cz_zone_port {
 	int		line;
 };
 
+/*
+ * A service's probe, from the host through one of its forwarded ports:
+ * a TCP connect, or (send set) a request whose reply must start with
+ * expect (any reply when NULL), on one kept connection.
+ */
+struct cz_zone_probe {
+	unsigned int	port;		/* host port; 0: no probe */
+	char		addr[16];
+	char		*send;
+	char		*expect;
+	double		interval_s;
+	double		timeout_s;
+	double		window_s;	/* p50/p99 over this much of the past */
+	int		line;
+};
+
 struct cz_zone_service {
 	char			*name;
 	struct cz_strv		argv;	/* the command, or "sh", "-c", STRING */
@@ -57,12 +73,37 @@ struct cz_zone_service {
 	struct cz_zone_port	*ports;
 	unsigned int		nr_ports;
 	enum cz_restart		restart;
+	struct cz_zone_probe	probe;
 	int			line;
 };
 
 struct cz_zone_mode {
 	char		*name;
 	struct cz_strv	args;
+};
+
+/* What a switching rule switches to. */
+struct cz_zone_target {
+	char		*sched;		/* scx_NAME; NULL: the fair class */
+	struct cz_strv	args;
+	char		*mode;		/* the zone scheduler's mode, or NULL */
+};
+
+struct cz_cond;
+
+/* auto.rules[]: cz_auto.h says what each part means. */
+struct cz_zone_rule {
+	char			*name;
+	char			*when_text;
+	char			*until_text;	/* NULL: not when */
+	struct cz_cond		*when;
+	struct cz_cond		*until;
+	double			for_s;
+	double			hold_s;
+	struct cz_zone_target	target;
+	int			line;
+	int			line_when;
+	int			line_until;
 };
 
 struct cz_zone_file {
@@ -93,6 +134,10 @@ struct cz_zone {
 	unsigned int		nr_services;
 	struct cz_zone_file	*files;
 	unsigned int		nr_files;
+	/* auto: switching rules; none when nr_rules is 0 */
+	struct cz_zone_rule	*rules;
+	unsigned int		nr_rules;
+	double			min_interval_s;
 	/* where keys stand, for the host checks' messages */
 	int			line_kernel;
 	int			line_host_cpus;
@@ -106,6 +151,16 @@ struct cz_zone {
  */
 int cz_zone_load(const char *path, struct cz_zone *z, char *err, size_t errlen);
 void cz_zone_free(struct cz_zone *z);
+
+/*
+ * The signals a rule may name (cz_auto.h): the zone's own, measured each
+ * second by its agent, then sched.KEY and probe.SERVICE.{p50,p99,errors}.
+ */
+extern const char *const cz_zone_signals[];
+
+/* Whether @name is a signal of @z: 0, or -1 with @why (static text). */
+int cz_zone_signal_ok(const struct cz_zone *z, const char *name, char *why,
+		      size_t len);
 
 static inline unsigned int cz_zone_vcpus(const struct cz_zone *z)
 {

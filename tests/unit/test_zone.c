@@ -199,11 +199,11 @@ Test(zone, cpus_and_memory_forms)
 Test(zone, bad_files)
 {
 	load_bad("", "1: zone: empty (a zone file needs at least name and kernel)");
-	load_bad("just words\n", "1: zone: expected a mapping of keys (name, kernel, cmdline, cpus, memory, host_cpus, accel, scheduler, services, files), got a scalar");
+	load_bad("just words\n", "1: zone: expected a mapping of keys (name, kernel, cmdline, cpus, memory, host_cpus, accel, scheduler, services, files, auto), got a scalar");
 	load_bad("name: a\n", "1: kernel: missing (a required key)");
 	load_bad("kernel: 7.3\n", "1: name: missing (a required key)");
 	load_bad(HEAD "colour: red\n",
-		 "3: colour: unknown key (known: name, kernel, cmdline, cpus, memory, host_cpus, accel, scheduler, services, files)");
+		 "3: colour: unknown key (known: name, kernel, cmdline, cpus, memory, host_cpus, accel, scheduler, services, files, auto)");
 	load_bad("name: Web\nkernel: 7.3\n",
 		 "1: name: 'Web' is not a zone name (1 to 31 of a-z, 0-9, '-', '_', starting with a letter or digit)");
 	load_bad("name: a\nkernel: seven\n",
@@ -410,3 +410,90 @@ Test(zone, own_kernel)
 	unlink(config);
 }
 
+
+/* ---- switching rules and probes (lib/cz_zone_auto.c) ---- */
+
+#define AUTO_HEAD HEAD "scheduler:\n  name: netaware\n  modes: {long: [--boost-us, '5000']}\n" \
+	"services:\n  - name: redis\n    command: [redis-server]\n    ports: ['16379:6379']\n"
+
+Test(zone, auto_rules_load)
+{
+	struct cz_zone z;
+
+	load_ok(AUTO_HEAD
+		"    probe: {send: \"PING\\r\\n\", expect: \"+PONG\", window: 10s}\n"
+		"auto:\n"
+		"  min_interval: 1m\n"
+		"  rules:\n"
+		"    - name: busy\n"
+		"      when: cpu.util > 80 and (cpu.runnable >= 1.5 or probe.redis.p99 > 5)\n"
+		"      until: cpu.util < 40\n"
+		"      for: 500ms\n"
+		"      scheduler: central\n"
+		"      args: [-s, '20000']\n"
+		"    - name: net\n"
+		"      when: net.rx_pps > 1000 or sched.nr_boosted > 10\n"
+		"      mode: long\n"
+		"    - name: calm\n"
+		"      when: cpu.pressure.some < 1\n"
+		"      hold: 2m\n"
+		"      scheduler: fair\n", &z);
+	cr_assert_eq(z.nr_rules, 3);
+	cr_expect_eq(z.min_interval_s, 60);
+	cr_expect_str_eq(z.rules[0].name, "busy");
+	cr_expect_eq(z.rules[0].for_s, 0.5);
+	cr_expect_eq(z.rules[0].hold_s, 0.5, "hold defaults to for");
+	cr_expect_str_eq(z.rules[0].target.sched, "scx_central");
+	cr_expect_eq(z.rules[0].target.args.n, 2);
+	cr_expect(z.rules[0].until != NULL);
+	cr_expect_str_eq(z.rules[1].target.mode, "long");
+	cr_expect_eq(z.rules[1].for_s, 5, "for defaults to 5s");
+	cr_expect_null(z.rules[2].target.sched, "fair is no scheduler");
+	cr_expect_eq(z.rules[2].hold_s, 120);
+	cr_expect_eq(z.services[0].probe.port, 16379, "the service's first port");
+	cr_expect_str_eq(z.services[0].probe.addr, "127.0.0.1");
+	cr_expect_str_eq(z.services[0].probe.send, "PING\r\n");
+	cr_expect_eq(z.services[0].probe.window_s, 10);
+	cr_expect_eq(z.services[0].probe.interval_s, 1);
+	cz_zone_free(&z);
+}
+
+Test(zone, auto_rules_bad)
+{
+#define RULE(x) AUTO_HEAD "auto:\n  rules:\n    - name: r\n" x
+	load_bad(RULE("      when: cpu.utl > 1\n      scheduler: central\n"),
+		 "13: auto.rules[0].when: unknown signal 'cpu.utl' (known: cpu.util, cpu.runnable, cpu.pressure.some, cpu.pressure.full, net.rx_pps, sched.KEY, probe.SERVICE.p50|p99|errors)");
+	load_bad(RULE("      when: cpu.util >\n      scheduler: central\n"),
+		 "13: auto.rules[0].when: at column 11: expected a number after 'cpu.util >'");
+	load_bad(RULE("      when: cpu.util > 1 and\n      scheduler: central\n"),
+		 "13: auto.rules[0].when: at column 17: expected a comparison, found the end");
+	load_bad(RULE("      when: (cpu.util > 1\n      scheduler: central\n"),
+		 "13: auto.rules[0].when: at column 14: expected ')'");
+	load_bad(RULE("      when: cpu.util = 1\n      scheduler: central\n"),
+		 "13: auto.rules[0].when: at column 10: expected a comparison (< <= > >= == !=) after 'cpu.util'");
+	load_bad(RULE("      when: cpu.util > 1 xor cpu.util < 3\n      scheduler: central\n"),
+		 "13: auto.rules[0].when: at column 14: expected 'and', 'or' or the end, found 'xor cpu.util < 3'");
+	load_bad(RULE("      when: probe.redis.p99 > 1\n      scheduler: central\n"),
+		 "13: auto.rules[0].when: 'probe.redis.p99': service redis has no probe");
+	load_bad(RULE("      when: probe.web.p99 > 1\n      scheduler: central\n"),
+		 "13: auto.rules[0].when: 'probe.web.p99': no service web in this zone");
+	load_bad(RULE("      when: cpu.util > 1\n"),
+		 "12: auto.rules[0]: a rule switches to a scheduler or to a mode of the zone's scheduler: give one of the two");
+	load_bad(RULE("      when: cpu.util > 1\n      mode: short\n"),
+		 "12: auto.rules[0]: no mode 'short' in scheduler.modes");
+	load_bad(RULE("      when: cpu.util > 1\n      mode: long\n      args: [x]\n"),
+		 "12: auto.rules[0]: args go with scheduler (a mode has its own)");
+	load_bad(RULE("      when: cpu.util > 1\n      for: 5x\n      scheduler: fair\n"),
+		 "14: auto.rules[0].for: '5x' is not a duration (seconds, or a number with ms, s, m or h; at most a day)");
+	load_bad(RULE("      when: cpu.util > 1\n      scheduler: fair\n    - name: r\n      when: cpu.util > 2\n      scheduler: fair\n"),
+		 "15: auto.rules[1]: a second rule named 'r'");
+	load_bad(AUTO_HEAD "auto:\n  rules: []\n", "11: auto.rules: no rules (leave auto out instead)");
+	load_bad(AUTO_HEAD "auto:\n  min_interval: 1s\n", "10: auto.rules: missing (a required key)");
+	load_bad(AUTO_HEAD "    probe: {expect: x}\n",
+		 "10: services[0].probe: expect needs send (a connect probe reads nothing)");
+	load_bad(AUTO_HEAD "    probe: {port: 6379}\n",
+		 "10: services[0].probe: port 6379 is not one of service redis's host ports");
+	load_bad(HEAD "services:\n  - name: s\n    command: x\n    probe: {}\n",
+		 "6: services[0].probe: a probe goes through a forwarded port: service s has none");
+#undef RULE
+}

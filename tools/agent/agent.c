@@ -14,7 +14,8 @@
  * Protocol, one JSON object per line each way:
  *   request  {"id":N,"req":NAME,"args":{...}}
  *   reply    {"id":N,"errno":0,"resp":VALUE} or {"id":N,"errno":E,"error":"why"}
- *   event    {"event":NAME,...}: ready, service, scheduler
+ *   event    {"event":NAME,...}: ready, service, scheduler, and every
+ *            second sample (sample.h: the zone's signals)
  * Requests: hello; exec {argv, timeout_s}; sched {op: start|stop|switch,
  * name, args}; services; service {op: start|stop|restart, name}; stats
  * {line} (relayed to the zone's stats socket); metrics; logs {service,
@@ -62,6 +63,7 @@
 #include "cz_lines.h"
 #include "cz_stats_proto.h"
 #include "cz_util.h"
+#include "sample.h"
 
 #define PORT_NAME	"cz.agent"
 #define PORT_DEFAULT	"/dev/virtio-ports/" PORT_NAME
@@ -81,6 +83,8 @@ enum {
 	STABLE_S	= 30,		/* a run this long resets the backoff */
 	STOP_GRACE_S	= 5,
 	STATS_TIMEOUT_S	= 5,
+	SAMPLE_STATS_MS	= 300,
+	POLL_MS		= 200,		/* the runnable count's polls */
 	LOG_TAIL_MAX	= 64 * 1024,
 };
 
@@ -124,6 +128,8 @@ static struct {
 	unsigned int		nr_svc;
 	char			*sched;		/* wanted scheduler, or NULL */
 	char			**sched_args;
+	char			*prev_sched;	/* during a change: what ran before */
+	char			**prev_args;
 	int			sched_fails;	/* restarts in a row */
 	bool			sched_busy;	/* a czctl run is going on */
 	bool			sched_failed;	/* gave up restarting it */
@@ -221,6 +227,7 @@ static struct job *job_start(char *const argv[], long long id, double timeout_s,
 	if (pid < 0)
 		goto fail;
 	if (!pid) {
+		cz_child_signals();
 		devnull = open("/dev/null", O_RDONLY);
 		if (devnull >= 0)
 			dup2(devnull, 0);
@@ -342,6 +349,7 @@ static int service_start(struct service *s)
 	if (!pid) {
 		int devnull = open("/dev/null", O_RDONLY);
 
+		cz_child_signals();
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		dup2(fd, 1);
@@ -582,6 +590,13 @@ static void sched_tick(void)
 		A.sched_busy = true;
 }
 
+static void strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
 /* A "sched" request's czctl finished: answer it. */
 static void sched_op_done(struct job *j)
 {
@@ -592,7 +607,20 @@ static void sched_op_done(struct job *j)
 	if (WIFEXITED(j->status) && !WEXITSTATUS(j->status)) {
 		A.sched_fails = 0;
 		A.sched_failed = false;
+		free(A.prev_sched);
+		strv_free(A.prev_args);
+	} else {
+		/*
+		 * czctl rolled back to what ran before: that is what the
+		 * watchdog keeps, not the scheduler that failed.
+		 */
+		free(A.sched);
+		strv_free(A.sched_args);
+		A.sched = A.prev_sched;
+		A.sched_args = A.prev_args;
 	}
+	A.prev_sched = NULL;
+	A.prev_args = NULL;
 	json_object_object_add(resp, "status", json_object_new_int(exit_code(j->status)));
 	json_object_object_add(resp, "output", json_object_new_string(job_text(j, 1)));
 	json_object_object_add(resp, "scheduler", sched_json());
@@ -612,13 +640,6 @@ static char **json_strv(struct json_object *arr)
 			      json_object_get_string(e) : "");
 	}
 	return v;
-}
-
-static void strv_free(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
 }
 
 static const char *str_arg(struct json_object *args, const char *key)
@@ -655,9 +676,9 @@ static void req_sched(long long id, struct json_object *args)
 		return reply_err(id, errno ?: ENOMEM, "cannot run czctl: %s", strerror(errno));
 	}
 	A.sched_busy = true;
-	/* What the watchdog keeps running from now on. */
-	free(A.sched);
-	strv_free(A.sched_args);
+	/* What the watchdog keeps running from now on, if it works. */
+	A.prev_sched = A.sched;
+	A.prev_args = A.sched_args;
 	A.sched = strcmp(op, "stop") ? strdup(name) : NULL;
 	A.sched_args = strcmp(op, "stop") ? sargs : NULL;
 	if (!strcmp(op, "stop"))
@@ -712,28 +733,29 @@ static void req_service(long long id, struct json_object *args)
 	reply(id, service_json(s));
 }
 
-/* One request line to the zone's stats socket, its one reply line back. */
-static void req_stats(long long id, struct json_object *args)
+/*
+ * One request line to the zone's stats socket, its one reply line back
+ * (malloc'd) within @timeout_ms; NULL with errno.
+ */
+static char *stats_roundtrip(const char *line, int timeout_ms)
 {
-	const char *line = str_arg(args, "line");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = STATS_TIMEOUT_S };
+	struct timeval tv = { .tv_sec = timeout_ms / 1000,
+			      .tv_usec = timeout_ms % 1000 * 1000 };
 	struct cz_lines lb;
 	char *r = NULL;
 	int fd, ret = 0;
 
-	if (!line || strchr(line, '\n'))
-		return reply_err(id, EINVAL, "stats needs args {\"line\": one request line}");
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", CZ_STATS_SOCKET_DEFAULT);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return reply_err(id, errno, "socket: %s", strerror(errno));
+		return NULL;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	cz_lines_init(&lb, CZ_STATS_REPLY_MAX);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    cz_write_all(fd, line, strlen(line), STATS_TIMEOUT_S * 1000) ||
-	    cz_write_all(fd, "\n", 1, STATS_TIMEOUT_S * 1000)) {
+	    cz_write_all(fd, line, strlen(line), timeout_ms) ||
+	    cz_write_all(fd, "\n", 1, timeout_ms)) {
 		ret = errno;
 	} else {
 		while (!(r = cz_lines_next(&lb)))
@@ -743,16 +765,63 @@ static void req_stats(long long id, struct json_object *args)
 			}
 	}
 	close(fd);
-	if (r) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "line", json_object_new_string(r));
-		reply(id, o);
-	} else {
-		reply_err(id, ret, "the zone's stats socket %s: %s",
-			  CZ_STATS_SOCKET_DEFAULT, strerror(ret));
-	}
+	if (r)
+		r = strdup(r);
 	cz_lines_free(&lb);
+	errno = ret;
+	return r;
+}
+
+static void req_stats(long long id, struct json_object *args)
+{
+	const char *line = str_arg(args, "line");
+	struct json_object *o;
+	char *r;
+
+	if (!line || strchr(line, '\n'))
+		return reply_err(id, EINVAL, "stats needs args {\"line\": one request line}");
+	r = stats_roundtrip(line, STATS_TIMEOUT_S * 1000);
+	if (!r)
+		return reply_err(id, errno, "the zone's stats socket %s: %s",
+				 CZ_STATS_SOCKET_DEFAULT, strerror(errno));
+	o = json_object_new_object();
+	json_object_object_add(o, "line", json_object_new_string(r));
+	reply(id, o);
+	free(r);
+}
+
+/*
+ * The sample event (sample.h), with the running scheduler's name and its
+ * numbers from its stats socket (asked with a short deadline: a scheduler
+ * too busy to answer leaves them out of this sample).
+ */
+static void send_sample(void)
+{
+	struct json_object *o = sample_take(), *reply, *args, *resp, *sched;
+	char state[64], ops[128], *r;
+
+	if (!o)
+		return;
+	sched_state(state, sizeof(state), ops, sizeof(ops));
+	json_object_object_add(o, "scheduler", json_object_new_string(
+		!strcmp(state, "enabled") ? ops : ""));
+	r = !strcmp(state, "enabled") ?
+	    stats_roundtrip("{\"req\":\"stats\",\"args\":{\"target\":\"top\"}}",
+			    SAMPLE_STATS_MS) : NULL;
+	reply = r ? json_tokener_parse(r) : NULL;
+	if (reply && json_object_object_get_ex(reply, "args", &args) &&
+	    json_object_object_get_ex(args, "resp", &resp) &&
+	    json_object_is_type(resp, json_type_object)) {
+		sched = json_object_new_object();
+		json_object_object_foreach(resp, k, v)
+			if (json_object_is_type(v, json_type_int) ||
+			    json_object_is_type(v, json_type_double))
+				json_object_object_add(sched, k, json_object_get(v));
+		json_object_object_add(o, "sched", sched);
+	}
+	json_object_put(reply);
+	free(r);
+	event("sample", o);
 }
 
 /* A /proc file's first @len bytes as a string; "" if unreadable. */
@@ -822,6 +891,7 @@ static void shutdown_now(void)
 		pid_t pid = fork();
 
 		if (!pid) {
+			cz_child_signals();
 			execvp(stop[0], stop);
 			_exit(127);
 		}
@@ -1005,7 +1075,7 @@ int main(int argc, char **argv)
 	struct pollfd pfd[2 + 2 * MAX_JOBS];
 	struct job *map[2 + 2 * MAX_JOBS];
 	int kind[2 + 2 * MAX_JOBS];
-	double next_tick = 0;
+	double next_tick = 0, next_poll = 0;
 	sigset_t mask;
 	int sfd;
 
@@ -1066,7 +1136,8 @@ int main(int argc, char **argv)
 				kind[n++] = 2 + k;
 			}
 		}
-		timeout = (int)((next_tick - cz_now()) * 1000);
+		timeout = (int)(((next_poll < next_tick ? next_poll : next_tick) -
+				 cz_now()) * 1000);
 		if (poll(pfd, n, timeout < 0 ? 0 : timeout) < 0 && errno != EINTR)
 			cz_sleep(0.1);
 		for (int i = 0; i < n; i++) {
@@ -1106,9 +1177,14 @@ int main(int argc, char **argv)
 				kill(-j->pid, SIGKILL);
 			job_check(j);
 		}
+		if (cz_now() >= next_poll) {
+			sample_poll();
+			next_poll = cz_now() + POLL_MS / 1000.0;
+		}
 		if (cz_now() >= next_tick) {
 			services_tick();
 			sched_tick();
+			send_sample();
 			next_tick = cz_now() + 1;
 		}
 	}

@@ -6,8 +6,11 @@
  *   lifecycle.c  start, stop, switch
  *   zone.c       zone: check, show, list, status, logs
  *   zoneup.c     zone: up, down, exec, switch, stats, set
+ *   zoneauto.c   zone: auto, events
+ *   zoneprofile.c zone: profile
  *   supervisor.c the zone supervisor (czctl zone-supervise NAME, hidden),
- *                with zoneqemu.c (its qemu) and zonestate.c (shared)
+ *                with zoneqemu.c (its qemu), autoswitch.c and probe.c
+ *                (switching rules, service probes) and zonestate.c (shared)
  *
  * Each takes the command's own argv (argv[0] is the command's name) and
  * returns czctl's exit code (cli.h).
@@ -30,6 +33,8 @@ int cmd_switch(int argc, char **argv);
 int cmd_zone(int argc, char **argv);
 /* argv[0] is the subcommand. */
 int cmd_zone_run(int argc, char **argv);
+int cmd_zone_auto(int argc, char **argv);
+int cmd_zone_profile(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
 
 #endif /* __CZCTL_H */

@@ -51,6 +51,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
+#include "autoswitch.h"
 #include "cli.h"
 #include "cz_lines.h"
 #include "cz_util.h"
@@ -89,6 +90,8 @@ struct pending {
 	long long	client_id;	/* theirs; stats: unused */
 	double		deadline;
 	bool		down;		/* the shutdown of `zone down` */
+	sup_done_fn	done;		/* the supervisor's own (client -1) */
+	struct json_object *sched;	/* a client's "sched" args, for autoswitch */
 };
 
 static struct {
@@ -315,11 +318,45 @@ static int to_agent(const char *req, struct json_object *args, int ci,
 		return errno ?: EIO;
 	*p = (struct pending){
 		.used = true, .id = S.next_id, .client = ci,
-		.gen = S.clients[ci].gen,
+		.gen = ci >= 0 ? S.clients[ci].gen : 0,
 		.client_id = client_id, .deadline = cz_now() + timeout_s,
 		.down = down,
 	};
 	return 0;
+}
+
+/* The pending request just sent. */
+static struct pending *last_sent(void)
+{
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (S.pending[i].used && S.pending[i].id == S.next_id)
+			return &S.pending[i];
+	return NULL;
+}
+
+int sup_request(const char *req, struct json_object *args, double timeout_s,
+		sup_done_fn done)
+{
+	int err = to_agent(req, args, -1, 0, timeout_s, false);
+
+	if (!err)
+		last_sent()->done = done;
+	return err;
+}
+
+/* A pending request is over: its waiter (the supervisor's, or autoswitch
+ * for a client's switch) hears how it went. */
+static void settle(struct pending *p, int err, const char *error,
+		   struct json_object *resp)
+{
+	if (p->done)
+		p->done(err, error, resp);
+	if (p->sched)
+		auto_manual_done(p->sched, !err && !zs_int(resp, "status"));
+	json_object_put(p->sched);
+	p->sched = NULL;
+	p->done = NULL;
+	p->used = false;
 }
 
 /* ---- qemu (zoneqemu.c) ---- */
@@ -480,18 +517,39 @@ static void accept_client(int lfd, enum client_kind kind)
 	close(fd);
 }
 
-static void log_event(const char *line)
+/* One line of events.log: @o with the time, the zone and the source. */
+static void write_event(struct json_object *o, const char *source)
 {
+	struct json_object *line = json_object_new_object();
 	char path[512];
 	FILE *f;
 
+	json_object_object_add(line, "time", json_object_new_double(cz_wall()));
+	json_object_object_add(line, "zone", json_object_new_string(S.name));
+	json_object_object_add(line, "source", json_object_new_string(source));
+	json_object_object_foreach(o, k, v)
+		if (strcmp(k, "time") && strcmp(k, "zone") && strcmp(k, "source"))
+			json_object_object_add(line, k, json_object_get(v));
 	path_of("events.log", path, sizeof(path));
 	f = fopen(path, "a");
 	if (f) {
-		fprintf(f, "{\"time\":%.3f,\"zone\":\"%s\",\"agent\":%s}\n",
-			cz_wall(), S.name, line);
+		fprintf(f, "%s\n", json_object_to_json_string_ext(line,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		fclose(f);
 	}
+	json_object_put(line);
+}
+
+void sup_event(const char *event, struct json_object *fields)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "event", json_object_new_string(event));
+	json_object_object_foreach(fields, k, v)
+		json_object_object_add(o, k, json_object_get(v));
+	write_event(o, "supervisor");
+	json_object_put(o);
+	json_object_put(fields);
 }
 
 /* Requests a control client may make: relayed, or answered here. */
@@ -532,6 +590,13 @@ static void control_request(int ci, const char *line)
 			}
 			kill(S.qemu, SIGTERM);
 		}
+	} else if (!strcmp(req, "auto")) {
+		const char *msg = NULL;
+		struct json_object *resp;
+
+		err = 0;
+		resp = auto_request(args, &err, &msg);
+		answer(ci, S.clients[ci].gen, id, err, msg, resp);
 	} else if (!strcmp(req, "exec") || !strcmp(req, "sched") ||
 		   !strcmp(req, "services") || !strcmp(req, "service") ||
 		   !strcmp(req, "hello") || !strcmp(req, "logs") ||
@@ -539,10 +604,15 @@ static void control_request(int ci, const char *line)
 		if (!strcmp(req, "exec") || !strcmp(req, "sched"))
 			timeout = (zs_int(args, "timeout_s") ?: 600) + EXEC_SLACK_S;
 		err = to_agent(req, json_object_get(args), ci, id, timeout, false);
-		if (err)
+		if (err) {
 			answer(ci, S.clients[ci].gen, id, err,
 			       err == ENOTCONN ? "the zone's agent is not connected" : NULL,
 			       NULL);
+		} else if (!strcmp(req, "sched")) {
+			/* A switch by hand holds automation (autoswitch.c). */
+			auto_manual(args);
+			last_sent()->sched = json_object_get(args);
+		}
 	} else {
 		answer(ci, S.clients[ci].gen, id, EINVAL, "unknown request", NULL);
 	}
@@ -590,7 +660,13 @@ static void agent_line(const char *line)
 	if (!o)
 		return;
 	if (json_object_object_get_ex(o, "event", &v)) {
-		log_event(line);
+		/* Samples feed automation; once a second, they are not news. */
+		if (!strcmp(json_object_get_string(v), "sample")) {
+			auto_sample(o);
+			json_object_put(o);
+			return;
+		}
+		write_event(o, "agent");
 		if (!strcmp(json_object_get_string(v), "ready") && !S.hello)
 			S.hello = json_object_get(o);
 		else if (!S.running && !S.trouble[0])
@@ -613,13 +689,18 @@ static void agent_line(const char *line)
 	}
 	err = zs_int(o, "errno");
 	json_object_object_get_ex(o, "resp", &resp);
+	if (p->client < 0) {
+		settle(p, err, zs_str(o, "error"), resp);
+		json_object_put(o);
+		return;
+	}
 	if (S.clients[p->client].kind == CL_STATS)
 		answer_stats(p->client, p->gen, err ? NULL : zs_str(resp, "line"),
 			     err, zs_str(o, "error"));
 	else
 		answer(p->client, p->gen, p->client_id, err, zs_str(o, "error"),
 		       json_object_get(resp));
-	p->used = false;
+	settle(p, err, zs_str(o, "error"), resp);
 	maybe_drop(p->client, p->gen);
 	json_object_put(o);
 }
@@ -634,11 +715,15 @@ static void expire_pending(void)
 
 		if (!p->used || cz_now() < p->deadline || p->down)
 			continue;
+		if (p->client < 0) {
+			settle(p, ETIMEDOUT, why, NULL);
+			continue;
+		}
 		if (S.clients[p->client].kind == CL_STATS)
 			answer_stats(p->client, p->gen, NULL, ETIMEDOUT, why);
 		else
 			answer(p->client, p->gen, p->client_id, ETIMEDOUT, why, NULL);
-		p->used = false;
+		settle(p, ETIMEDOUT, why, NULL);
 		maybe_drop(p->client, p->gen);
 	}
 }
@@ -890,6 +975,9 @@ int cmd_supervise(int argc, char **argv)
 	pump_agent(cz_now() + READY_GRACE_S, false);
 	if (S.trouble[0])
 		fail_start(S.trouble);
+	path_of("zone.yaml", path, sizeof(path));
+	if (auto_start(path, err, sizeof(err)))
+		fail_start(err);
 	S.running = true;
 	set_state("running", NULL);
 	tell("ok\n");

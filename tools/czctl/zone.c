@@ -164,9 +164,29 @@ static void show_text(const struct cz_zone *z)
 			       s->ports[j].host, s->ports[j].guest);
 		for (unsigned int j = 0; j < s->env.n; j++)
 			printf("  env %s\n", s->env.v[j]);
+		if (s->probe.port)
+			printf("  probe %s:%u every %gs (timeout %gs, p50/p99 over %gs): %s\n",
+			       s->probe.addr, s->probe.port, s->probe.interval_s,
+			       s->probe.timeout_s, s->probe.window_s,
+			       s->probe.send ? "request" : "connect");
 	}
 	for (unsigned int i = 0; i < z->nr_files; i++)
 		printf("file       %s -> %s\n", z->files[i].src, z->files[i].dst);
+	if (z->nr_rules)
+		printf("auto       %u rules, switches at least %gs apart\n", z->nr_rules,
+		       z->min_interval_s);
+	for (unsigned int i = 0; i < z->nr_rules; i++) {
+		const struct cz_zone_rule *r = &z->rules[i];
+
+		printf("  rule %s: when %s for %gs, until %s for %gs -> ", r->name,
+		       r->when_text, r->for_s, r->until_text ?: "not when", r->hold_s);
+		if (r->target.mode)
+			printf("mode %s\n", r->target.mode);
+		else if (r->target.args.n)
+			print_argv(r->target.sched ?: "fair", &r->target.args);
+		else
+			printf("%s\n", r->target.sched ?: "fair");
+	}
 }
 
 static int zone_show(int argc, char **argv)
@@ -464,6 +484,10 @@ int cmd_zone(int argc, char **argv)
 		return zone_status(argc - 1, argv + 1);
 	if (!strcmp(sub, "logs"))
 		return zone_logs(argc - 1, argv + 1);
+	if (!strcmp(sub, "auto") || !strcmp(sub, "events"))
+		return cmd_zone_auto(argc - 1, argv + 1);
+	if (!strcmp(sub, "profile"))
+		return cmd_zone_profile(argc - 1, argv + 1);
 	for (int i = 0; run[i]; i++)
 		if (!strcmp(sub, run[i]))
 			return cmd_zone_run(argc - 1, argv + 1);

@@ -181,6 +181,7 @@ pid_t zq_start(struct json_object *argv, const char *list, const char *log,
 	if (!pid) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
+		cz_child_signals();
 		/* qemu dies with its supervisor: nothing outlives the zone. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (n && sched_setaffinity(0, sizeof(set), &set))

@@ -296,3 +296,12 @@ out:
 	json_object_put(o);
 	return ret;
 }
+
+struct json_object *zs_strv_json(const struct cz_strv *sv)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (unsigned int i = 0; i < sv->n; i++)
+		json_object_array_add(a, json_object_new_string(sv->v[i]));
+	return a;
+}

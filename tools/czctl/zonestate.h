@@ -69,5 +69,8 @@ int zone_call(const char *name, const char *req, struct json_object *args,
 /* Field helpers: a string ("" if absent) and an integer (0). */
 const char *zs_str(struct json_object *o, const char *key);
 long long zs_int(struct json_object *o, const char *key);
+/* A zone file's list of strings as a JSON array (new). */
+struct cz_strv;
+struct json_object *zs_strv_json(const struct cz_strv *sv);
 
 #endif /* __CZCTL_ZONESTATE_H */

@@ -94,15 +94,6 @@ static int run_out(char *const argv[], char *out, size_t len, bool last)
 	return status == 0 ? 0 : -1;
 }
 
-static struct json_object *strv_json(const struct cz_strv *sv)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (unsigned int i = 0; i < sv->n; i++)
-		json_object_array_add(a, json_object_new_string(sv->v[i]));
-	return a;
-}
-
 /* What the agent starts: the scheduler and the services. */
 static struct json_object *agent_config(const struct cz_zone *z)
 {
@@ -113,7 +104,7 @@ static struct json_object *agent_config(const struct cz_zone *z)
 		struct json_object *s = json_object_new_object();
 
 		json_object_object_add(s, "name", json_object_new_string(z->sched));
-		json_object_object_add(s, "args", strv_json(&z->sched_args));
+		json_object_object_add(s, "args", zs_strv_json(&z->sched_args));
 		json_object_object_add(o, "scheduler", s);
 	}
 	svcs = json_object_new_array();
@@ -122,8 +113,8 @@ static struct json_object *agent_config(const struct cz_zone *z)
 		struct json_object *s = json_object_new_object();
 
 		json_object_object_add(s, "name", json_object_new_string(sv->name));
-		json_object_object_add(s, "argv", strv_json(&sv->argv));
-		json_object_object_add(s, "env", strv_json(&sv->env));
+		json_object_object_add(s, "argv", zs_strv_json(&sv->argv));
+		json_object_object_add(s, "env", zs_strv_json(&sv->env));
 		json_object_object_add(s, "restart",
 				       json_object_new_string(cz_restart_names[sv->restart]));
 		json_object_array_add(svcs, s);
@@ -669,7 +660,7 @@ static struct json_object *mode_args(const char *name, const char *mode, char **
 	for (unsigned int i = 0; i < z.nr_modes && !a; i++) {
 		if (strcmp(z.modes[i].name, mode))
 			continue;
-		a = strv_json(&z.modes[i].args);
+		a = zs_strv_json(&z.modes[i].args);
 		*sched = z.sched ? strdup(z.sched) : NULL;
 	}
 	if (a && !*sched) {
