@@ -5,6 +5,7 @@
  *
  *   cz-rr server PORT [--spin-us N]
  *   cz-rr client ADDR PORT [--count N] [--gap-us N] [--size BYTES]
+ *                          [--duration S] [--raw FILE]
  *
  * The server answers each request of SIZE bytes with SIZE bytes, one
  * connection at a time; with --spin-us it burns N us of CPU between
@@ -13,6 +14,10 @@
  * GAP us between them so that both sides sleep and are woken by the
  * network, and prints one line:
  *   requests N p50_us X p90_us X p99_us X p99.9_us X max_us X
+ * With --duration it stops after S seconds (or COUNT requests, if given,
+ * whichever comes first); --raw writes each request's start (s since the
+ * first) and latency (us), one "T US" line each, for percentiles over
+ * several runs and for plots.
  *
  * Key choices: TCP_NODELAY, one outstanding request (latency, not
  * throughput), blocking sockets (a wakeup per message, which is what a
@@ -142,9 +147,19 @@ static double pct(const double *v, long n, double p)
 	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
-static int client(const char *addr, int port, long count, long gap_us,
-		  long size)
+struct client_opts {
+	long		count;
+	long		gap_us;
+	long		size;
+	double		duration;	/* 0: by count only */
+	const char	*raw;
+};
+
+static int client(const char *addr, int port, const struct client_opts *o)
 {
+	long count = o->count, gap_us = o->gap_us, size = o->size, n = 0, cap;
+	double start, *at;
+	FILE *raw = NULL;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	static char buf[MAX_SIZE];
 	double *lat;
@@ -165,19 +180,43 @@ static int client(const char *addr, int port, long count, long gap_us,
 	if (fd < 0)
 		die(1, "cannot connect to %s:%d: %s", addr, port, strerror(errno));
 	nodelay(fd);
-	lat = calloc(count, sizeof(*lat));
-	if (!lat)
+	if (o->raw && !(raw = fopen(o->raw, "w")))
+		die(1, "%s: %s", o->raw, strerror(errno));
+	cap = count < 65536 ? count : 65536;
+	lat = calloc(cap, sizeof(*lat));
+	at = calloc(cap, sizeof(*at));
+	if (!lat || !at)
 		die(1, "out of memory");
 	memset(buf, 'r', size);
+	start = cz_now();
 	for (long k = 0; k < count; k++) {
 		double t0 = cz_now() * 1e6;
 
+		if (o->duration && cz_now() - start >= o->duration)
+			break;
+		if (k == cap) {
+			cap *= 2;
+			lat = realloc(lat, cap * sizeof(*lat));
+			at = realloc(at, cap * sizeof(*at));
+			if (!lat || !at)
+				die(1, "out of memory");
+		}
 		if (xfer(fd, buf, size, 1) || xfer(fd, buf, size, 0))
 			die(1, "request %ld: the server hung up", k);
 		lat[k] = cz_now() * 1e6 - t0;
+		at[k] = t0 / 1e6 - start;
+		n++;
 		if (gap_us)
 			sleep_us(gap_us);
 	}
+	if (!n)
+		die(1, "no request within the duration");
+	count = n;
+	for (long k = 0; raw && k < count; k++)
+		fprintf(raw, "%.6f %.1f\n", at[k], lat[k]);
+	if (raw && fclose(raw))
+		die(1, "%s: %s", o->raw, strerror(errno));
+	free(at);
 	qsort(lat, count, sizeof(*lat), cmp_double);
 	printf("requests %ld p50_us %.0f p90_us %.0f p99_us %.0f p99.9_us %.0f max_us %.0f\n",
 	       count, pct(lat, count, 50), pct(lat, count, 90), pct(lat, count, 99),
@@ -188,14 +227,16 @@ static int client(const char *addr, int port, long count, long gap_us,
 static void usage(void)
 {
 	fputs("usage: cz-rr server PORT [--spin-us N]\n"
-	      "       cz-rr client ADDR PORT [--count N] [--gap-us N] [--size BYTES]\n",
+	      "       cz-rr client ADDR PORT [--count N] [--gap-us N] [--size BYTES]\n"
+	      "                              [--duration S] [--raw FILE]\n",
 	      stderr);
 	exit(CZ_EXIT_USAGE);
 }
 
 int main(int argc, char **argv)
 {
-	long count = 1000, gap_us = 1000, size = 64, spin_us = 0;
+	struct client_opts o = { .count = -1, .gap_us = 1000, .size = 64 };
+	long spin_us = 0;
 	int server, nargs, i;
 
 	if (argc < 2)
@@ -214,15 +255,21 @@ int main(int argc, char **argv)
 		if (server && !strcmp(opt, "--spin-us"))
 			spin_us = num(opt, argv[i + 1], 0, 10 * 1000 * 1000);
 		else if (!server && !strcmp(opt, "--count"))
-			count = num(opt, argv[i + 1], 1, MAX_COUNT);
+			o.count = num(opt, argv[i + 1], 1, MAX_COUNT);
 		else if (!server && !strcmp(opt, "--gap-us"))
-			gap_us = num(opt, argv[i + 1], 0, 10 * 1000 * 1000);
+			o.gap_us = num(opt, argv[i + 1], 0, 10 * 1000 * 1000);
 		else if (!server && !strcmp(opt, "--size"))
-			size = num(opt, argv[i + 1], 1, MAX_SIZE);
+			o.size = num(opt, argv[i + 1], 1, MAX_SIZE);
+		else if (!server && !strcmp(opt, "--duration"))
+			o.duration = num(opt, argv[i + 1], 1, 24 * 3600);
+		else if (!server && !strcmp(opt, "--raw"))
+			o.raw = argv[i + 1];
 		else
 			die(CZ_EXIT_USAGE, "unknown option '%s' for %s", opt, argv[1]);
 	}
 	if (server)
 		serve(num("PORT", argv[2], 1, 65535), spin_us);
-	return client(argv[2], num("PORT", argv[3], 1, 65535), count, gap_us, size);
+	if (o.count < 0)
+		o.count = o.duration ? MAX_COUNT : 1000;
+	return client(argv[2], num("PORT", argv[3], 1, 65535), &o);
 }

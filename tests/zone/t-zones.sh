@@ -260,6 +260,9 @@ check "A's redis probe answers: $(auto_json '.probes.redis | "p50 \(.p50_ms) ms,
 check "A's signals sampled: $(auto_json '.sample | "cpu.util \(."cpu.util"), cpu.runnable \(."cpu.runnable"), net.rx_pps \(."net.rx_pps")"')" \
 	[ "$(auto_json '.sample."cpu.util" >= 0 and .sample."cpu.runnable" >= 0 and .sample."net.rx_pps" >= 0')" = true ]
 check "  and the scheduler's stats in them" [ "$(auto_json '.sample.sched | length > 0')" = true ]
+b_runnable=$("$CZCTL" zone auto zt-b --json | jq -r '.sample."cpu.runnable"')
+check "B's signals sampled on its kernel ($K2): cpu.runnable $b_runnable with its two hogs on one vCPU" \
+	awk -v r="${b_runnable:-0}" 'BEGIN { exit !(r >= 1.5) }'
 
 # Load toggling faster than the rule's FOR s: 2 s on, 2 s off.
 "$CZCTL" zone exec zt-a -- sh -c "for i in 1 2 3 4; do stress-ng --cpu 2 --timeout 2s --quiet; sleep 2; done > /dev/null 2>&1 &"

@@ -275,7 +275,7 @@ static int write_plot(const struct profile *p, const char *dir)
 {
 	const char *scheds[MAX_SCHEDS];
 	int nr_scheds = 0;
-	char path[4096], when[64];
+	char path[4096], when[64], legend[MAX_SCHEDS * 160];
 	time_t t = (time_t)p->wall0;
 	struct tm tm;
 	FILE *f;
@@ -290,35 +290,41 @@ static int write_plot(const struct profile *p, const char *dir)
 		"set output 'x.png'\" timeline.gp\n");
 	fprintf(f, "set datafile separator ','\nset datafile missing ''\n");
 	fprintf(f, "data = 'profile.csv'\n");
-	fprintf(f, "set multiplot layout 4,1 title 'zone %s: %s, one sample per %g s' "
-		"font ',12'\n", p->zone, when, p->interval);
+	/* Names are shown as they are: no sub- or superscripts from '_'. */
+	fprintf(f, "set termoption noenhanced\n");
+	fprintf(f, "set multiplot layout %d,1 title 'zone %s: %s, one sample per %g s' "
+		"font ',12'\n", p->nr_probes ? 4 : 3, p->zone, when, p->interval);
 	fprintf(f, "set grid\nset xrange [0:%g]\nset lmargin 12\nset rmargin 24\n"
 		"set key outside right top\nset format x ''\n", p->duration);
 	decorations(f, p, scheds, &nr_scheds);
+	/* The schedulers' colours, in the first panel's legend. */
+	legend[0] = '\0';
+	for (int k = 0; k < nr_scheds; k++) {
+		size_t off = strlen(legend);
 
-	/* 1: latency, with the schedulers' legend. */
-	fprintf(f, "set ylabel 'probe latency (ms)'\nset logscale y\n");
-	fprintf(f, "plot ");
-	for (int i = 0; i < p->nr_probes; i++)
-		fprintf(f, "data using 1:%d skip 1 with points pointtype 7 pointsize 0.4 "
-			"title '%s each', data using 1:%d skip 1 with lines linewidth 2 "
-			"title '%s p99 (window)', ", (int)COL_FIRST_PROBE + 3 * i, p->probes[i],
-			(int)COL_FIRST_PROBE + 3 * i + 2, p->probes[i]);
-	if (!p->nr_probes)
-		fprintf(f, "NaN title 'no probes', ");
-	for (int k = 0; k < nr_scheds; k++)
-		fprintf(f, "keyentry with boxes fillcolor rgb '%s' fillstyle "
-			"transparent solid 0.4 title '%s'%s", colours[k], scheds[k],
-			k + 1 < nr_scheds ? ", " : "");
-	if (!nr_scheds)
-		fprintf(f, "NaN notitle");
-	fprintf(f, "\nunset logscale y\n");
+		snprintf(legend + off, sizeof(legend) - off,
+			 ", keyentry with boxes fillcolor rgb '%s' fillstyle "
+			 "transparent solid 0.4 title '%s'", colours[k], scheds[k]);
+	}
+
+	/* 1: latency, if there are probes. */
+	if (p->nr_probes) {
+		fprintf(f, "set ylabel 'probe latency (ms)'\nset logscale y\nplot ");
+		for (int i = 0; i < p->nr_probes; i++)
+			fprintf(f, "%sdata using 1:%d skip 1 with points pointtype 7 "
+				"pointsize 0.4 title '%s each', data using 1:%d skip 1 "
+				"with lines linewidth 2 title '%s p99 (window)'", i ? ", " : "",
+				(int)COL_FIRST_PROBE + 3 * i, p->probes[i],
+				(int)COL_FIRST_PROBE + 3 * i + 2, p->probes[i]);
+		fprintf(f, "%s\nunset logscale y\n", legend);
+		legend[0] = '\0';
+	}
 	/* 2: CPU busy and pressure. */
 	fprintf(f, "set ylabel 'CPU (%%)'\nset yrange [0:105]\n"
 		"plot data using 1:3 skip 1 with lines linewidth 2 title 'busy', "
 		"data using 1:4 skip 1 with lines title 'pressure some', "
-		"data using 1:5 skip 1 with lines title 'pressure full'\n"
-		"set autoscale y\n");
+		"data using 1:5 skip 1 with lines title 'pressure full'%s\n"
+		"set autoscale y\n", legend);
 	/*
 	 * 3: runnable tasks; 4: network, with the time axis. A short panel
 	 * gets three ticks, from the data's maximum, or its labels overlap.
@@ -328,7 +334,7 @@ static int write_plot(const struct profile *p, const char *dir)
 		"set ytics 0, (STATS_max > 0 ? STATS_max / 2 : 1)\nset format y '%%.2g'\n"
 		"plot data using 1:6 skip 1 with lines linewidth 2 title 'runnable'\n");
 	fprintf(f, "set ylabel 'rx packets/s'\nset xlabel 'time (s)'\n"
-		"set format x '%%g'\n"
+		"set format x '%%g'\nset format y '%%.3g'\n"
 		"stats data using 7 skip 1 nooutput\n"
 		"set ytics 0, (STATS_max > 0 ? STATS_max / 2 : 1)\n"
 		"plot data using 1:7 skip 1 with lines linewidth 2 title 'rx packets/s'\n"
