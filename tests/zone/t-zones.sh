@@ -29,7 +29,8 @@
 # serves both zones' metrics (OpenMetrics when asked, 0.0.4 otherwise),
 # answers bad requests with 4xx and ten scrapers beside a client that never
 # reads, and a real Prometheus scraping it returns the zones' series with
-# their labels and increasing counters;
+# their labels and increasing counters; zone D, on the second kernel,
+# is switched by its rule from the fair class to netaware;
 # `zone switch A scx_central` under load succeeds (A's sched_ext runs
 # central, the requests sent during it all complete) while B's loader
 # keeps its pid; a redis-server killed inside A
@@ -69,7 +70,7 @@ cleanup() {
 				sed "s|^|console of $(basename "$(dirname "$f")"): |"
 		done
 	fi
-	for z in zt-a zt-b zt-c zt-bad zt-s; do
+	for z in zt-a zt-b zt-c zt-d zt-bad zt-s; do
 		"$CZCTL" zone down --force "$z" > /dev/null 2>&1
 	done
 	[ -n "${prompid:-}" ] && kill "$prompid" 2> /dev/null
@@ -504,6 +505,24 @@ for z in zt-b; do
 	check "  its state is gone" [ ! -e "$ZONES/$z" ]
 	check "  no process left ($(zone_procs "$z"))" [ "$(zone_procs "$z")" -eq 0 ]
 done
+# A switching rule on the second kernel: a zone whose hogs start with it
+# switches from the fair class to netaware.
+printf 'name: zt-d\nkernel: %s\ncpus: 1\nmemory: 512M\nhost_cpus: 1\nservices:\n  - name: hogs\n    command: [stress-ng, --cpu, "2", --quiet]\nauto:\n  rules:\n    - name: busy\n      when: cpu.runnable >= 1.5\n      for: 3s\n      scheduler: netaware\n' \
+	"$K2" > "$T/zt-d.yaml"
+"$CZCTL" zone up "$T/zt-d.yaml" > "$T/up-d" 2>&1
+rc=$?
+check "zone up D ($K2, fair, hogs, a rule to netaware): exit 0 (got $rc)" [ $rc -eq 0 ]
+i=0
+while [ $i -lt 90 ] && [ "$(jq -c 'select(.event == "switch" and .by == "auto")' "$ZONES/zt-d/events.log" 2>/dev/null | wc -l)" -lt 1 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+ops=$("$CZCTL" zone exec zt-d -- cat /sys/kernel/sched_ext/root/ops 2>/dev/null)
+check "  on $K2 the rule switched D to netaware ($ops): $(jq -r 'select(.event == "auto" and .action == "switch") | .why' "$ZONES/zt-d/events.log" 2>/dev/null | head -n1)" \
+	[ "$ops" = netaware ] &&
+	[ "$(jq -c 'select(.event == "switch" and .by == "auto" and .ok == true and .to.scheduler == "scx_netaware")' "$ZONES/zt-d/events.log" | wc -l)" -eq 1 ]
+"$CZCTL" zone down zt-d > /dev/null 2>&1
+
 "$CZCTL" zone down zt-nothere > /dev/null 2>&1
 rc=$?
 check "zone down of an unknown zone: exit 1 (got $rc)" [ $rc -eq 1 ]
