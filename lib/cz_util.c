@@ -71,6 +71,17 @@ void cz_say(const char *fmt, ...)
 	va_end(ap);
 }
 
+bool cz_read_text(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0;
+}
+
 int cz_read_line(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "r");

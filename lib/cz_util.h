@@ -45,6 +45,11 @@ void cz_vsay(const char *fmt, va_list ap);
 
 /* First line of a (sysfs) file, without its newline; -1 if unreadable. */
 int cz_read_line(const char *path, char *buf, size_t len);
+/*
+ * The first @len - 1 bytes of @path (a /proc file, read in one go), as a
+ * string in @buf ("" if unreadable); true if anything was read.
+ */
+bool cz_read_text(const char *path, char *buf, size_t len);
 
 /*
  * sched_ext's state ("disabled", "enabled", ...) and the running ops name

@@ -824,29 +824,18 @@ static void send_sample(void)
 	event("sample", o);
 }
 
-/* A /proc file's first @len bytes as a string; "" if unreadable. */
-static void read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-}
-
 static void req_metrics(long long id)
 {
 	struct json_object *o = json_object_new_object();
 	char buf[8192];
 
-	read_file("/proc/pressure/cpu", buf, sizeof(buf));
+	cz_read_text("/proc/pressure/cpu", buf, sizeof(buf));
 	json_object_object_add(o, "pressure_cpu", json_object_new_string(buf));
-	read_file("/proc/loadavg", buf, sizeof(buf));
+	cz_read_text("/proc/loadavg", buf, sizeof(buf));
 	json_object_object_add(o, "loadavg", json_object_new_string(buf));
-	read_file("/proc/stat", buf, sizeof(buf));
+	cz_read_text("/proc/stat", buf, sizeof(buf));
 	json_object_object_add(o, "stat", json_object_new_string(buf));
-	read_file("/proc/net/dev", buf, sizeof(buf));
+	cz_read_text("/proc/net/dev", buf, sizeof(buf));
 	json_object_object_add(o, "net_dev", json_object_new_string(buf));
 	json_object_object_add(o, "uptime_s", json_object_new_double(cz_now()));
 	json_object_object_add(o, "scheduler", sched_json());

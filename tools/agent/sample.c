@@ -30,25 +30,13 @@ static struct {
 	unsigned int		polls;
 } P;
 
-/* @path's first @len - 1 bytes; false if unreadable. */
-static bool slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return n > 0;
-}
-
 void sample_poll(void)
 {
 	char buf[256];
 	unsigned int running, total;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (!slurp("/proc/loadavg", buf, sizeof(buf)) ||
+	if (!cz_read_text("/proc/loadavg", buf, sizeof(buf)) ||
 	    sscanf(buf, "%*s %*s %*s %u/%u", &running, &total) != 2)
 		return;
 	P.runnable_sum += (double)(running ? running - 1 : 0) / (cpus > 0 ? cpus : 1);
@@ -60,7 +48,7 @@ static bool cpu_times(unsigned long long *busy, unsigned long long *total)
 	unsigned long long v[8] = { 0 };
 	char buf[512];
 
-	if (!slurp("/proc/stat", buf, sizeof(buf)) ||
+	if (!cz_read_text("/proc/stat", buf, sizeof(buf)) ||
 	    sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
 		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 4)
 		return false;
@@ -76,7 +64,7 @@ static unsigned long long rx_packets(void)
 	unsigned long long sum = 0, bytes, pkts;
 	char buf[8192], *line, *save = NULL, name[64];
 
-	if (!slurp("/proc/net/dev", buf, sizeof(buf)))
+	if (!cz_read_text("/proc/net/dev", buf, sizeof(buf)))
 		return 0;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (sscanf(line, " %63[^:]: %llu %llu", name, &bytes, &pkts) == 3 &&
@@ -90,7 +78,7 @@ static void psi(struct json_object *o)
 	char buf[512], *p;
 	double v;
 
-	if (!slurp("/proc/pressure/cpu", buf, sizeof(buf)))
+	if (!cz_read_text("/proc/pressure/cpu", buf, sizeof(buf)))
 		return;
 	if ((p = strstr(buf, "some avg10=")) && sscanf(p, "some avg10=%lf", &v) == 1)
 		json_object_object_add(o, "cpu.pressure.some", json_object_new_double(v));

@@ -264,23 +264,19 @@ void auto_sample(struct json_object *sample)
 
 /* ---- the zone's own requests ---- */
 
-static const char *op_name(struct json_object *args, const char **sched)
+/* What a "sched" request runs: scx_NAME, or NULL (stop: the fair class). */
+static const char *sched_of(struct json_object *args)
 {
-	const char *op = zs_str(args, "op");
-
-	*sched = strcmp(op, "stop") ? zs_str(args, "name") : NULL;
-	return op;
+	return strcmp(zs_str(args, "op"), "stop") ? zs_str(args, "name") : NULL;
 }
 
-void auto_manual(struct json_object *args)
+void auto_manual(void)
 {
 	struct json_object *ev;
-	const char *sched;
 
 	if (!A.loaded || !A.z.nr_rules || !A.on || A.held)
 		return;
 	A.held = true;
-	op_name(args, &sched);
 	ev = json_object_new_object();
 	json_object_object_add(ev, "state", json_object_new_string("held"));
 	json_object_object_add(ev, "why", json_object_new_string(
@@ -291,9 +287,8 @@ void auto_manual(struct json_object *args)
 void auto_manual_done(struct json_object *args, bool ok)
 {
 	struct json_object *ev = json_object_new_object(), *a = NULL;
-	const char *sched;
+	const char *sched = sched_of(args);
 
-	op_name(args, &sched);
 	json_object_object_get_ex(args, "args", &a);
 	if (ok)
 		A.manual_switches++;

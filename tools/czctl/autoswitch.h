@@ -21,10 +21,10 @@ int auto_start(const char *zone_file, char *err, size_t errlen);
 /* The agent's sample event: keep it, decide, maybe switch. */
 void auto_sample(struct json_object *sample);
 /*
- * A client's "sched" request (@args: op, name, args) is being relayed:
- * automation holds; auto_manual_done() when it is answered.
+ * A client's "sched" request is being relayed: automation holds;
+ * auto_manual_done() with its args (op, name, args) when it is answered.
  */
-void auto_manual(struct json_object *args);
+void auto_manual(void);
 void auto_manual_done(struct json_object *args, bool ok);
 /*
  * The "auto" control request: args {"op": "on"|"off"|"status"}; the

@@ -610,7 +610,7 @@ static void control_request(int ci, const char *line)
 			       NULL);
 		} else if (!strcmp(req, "sched")) {
 			/* A switch by hand holds automation (autoswitch.c). */
-			auto_manual(args);
+			auto_manual();
 			last_sent()->sched = json_object_get(args);
 		}
 	} else {
