@@ -15,6 +15,8 @@
  *   scheduler's tunable enum, which the loader writes before attach and on
  *   every `czctl set`; read them with cz_tunable() where they are used, so
  *   a change takes effect at the next decision without reloading.
+ * - The loader's pid is in the one-element map "cz_self": its threads are
+ *   served first (cz_loader_wakeup()).
  * - Kernel constants that are #defines (so not in BTF) and that several
  *   schedulers use are defined here once: time units, clock ids, errnos.
  *
@@ -194,6 +196,52 @@ static __always_inline void cz_record_exit(struct scx_exit_info *ei)
 	rec->exit_code = ei->exit_code;
 	/* Written last: userspace takes kind != 0 as "the record is complete". */
 	rec->kind = ei->kind;
+}
+
+/* ---- the loader's own threads ---- */
+
+/*
+ * The loader's process id, which the loader library writes before attach.
+ * Its threads, the stats server above all, are how a scheduler is asked,
+ * tuned, switched and stopped; under the very overload a scheduler is
+ * for, they must not wait behind it. So a scheduler runs a woken loader
+ * thread next on its CPU (cz_loader_wakeup()), as it does a per-CPU
+ * kernel thread. They are light, a stats request is microseconds of work,
+ * and only a wakeup gets this: a loader thread that uses up its slice
+ * queues like any task.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u32);
+} cz_self SEC(".maps");
+
+static __always_inline bool cz_is_loader(const struct task_struct *p)
+{
+	u32 zero = 0, *tgid = bpf_map_lookup_elem(&cz_self, &zero);
+
+	return tgid && *tgid && p->tgid == *tgid;
+}
+
+/*
+ * From ops.enqueue: if @p is a loader thread that woke up, put it at the
+ * head of its CPU, preempting what runs there, and return true. Not on
+ * @avoid (a CPU the policy keeps for itself; -1: none): such a wakeup
+ * queues as usual.
+ */
+static __always_inline bool cz_loader_wakeup(struct task_struct *p, u64 enq_flags,
+					     u64 slice, s32 avoid)
+{
+	s32 cpu;
+
+	if (!(enq_flags & SCX_ENQ_WAKEUP) || !cz_is_loader(p))
+		return false;
+	cpu = scx_bpf_task_cpu(p);
+	if (cpu == avoid || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		return false;
+	return cz_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice,
+			     enq_flags | SCX_ENQ_HEAD | SCX_ENQ_PREEMPT);
 }
 
 /* ---- small helpers ---- */

@@ -191,13 +191,24 @@ static int await_turn(struct run *r)
 	return serve_stats(r) ?: -1;
 }
 
+/* Our pid, whose threads the scheduler serves first (cz_loader_wakeup()). */
+static int write_self(struct bpf_map *self)
+{
+	u32 zero = 0, pid = getpid();
+
+	if (!bpf_map_update_elem(bpf_map__fd(self), &zero, &pid, BPF_ANY))
+		return 0;
+	cz_say("writing the loader's pid into cz_self failed: %s", strerror(errno));
+	return -1;
+}
+
 /* One attach: returns a loader exit code, or -1 to re-open and re-attach. */
 static int run_once(struct run *r)
 {
 	const struct cz_sched *s = r->sched;
 	const struct cz_opts *o = r->opts;
 	struct bpf_object_skeleton *skel;
-	struct bpf_map *ops, *stats, *exit_map, *tunables;
+	struct bpf_map *ops, *stats, *exit_map, *tunables, *self;
 	struct bpf_link *link;
 	double started, last, deadline;
 	char seq[32], err[256];
@@ -212,8 +223,9 @@ static int run_once(struct run *r)
 	stats = bpf_object__find_map_by_name(*skel->obj, "cz_stats");
 	exit_map = bpf_object__find_map_by_name(*skel->obj, "cz_exit");
 	tunables = bpf_object__find_map_by_name(*skel->obj, "cz_tunables");
-	if (!ops || !stats || !exit_map || !tunables) {
-		cz_say("the BPF object lacks its struct_ops, cz_stats, cz_exit or cz_tunables map");
+	self = bpf_object__find_map_by_name(*skel->obj, "cz_self");
+	if (!ops || !stats || !exit_map || !tunables || !self) {
+		cz_say("the BPF object lacks its struct_ops, cz_stats, cz_exit, cz_tunables or cz_self map");
 		goto out;
 	}
 	if (o->partial &&
@@ -236,6 +248,8 @@ static int run_once(struct run *r)
 		cz_say("%s", err);
 		goto out;
 	}
+	if (write_self(self))
+		goto out;
 	if (r->ready_fd >= 0) {
 		ret = await_turn(r);
 		if (ret >= 0)

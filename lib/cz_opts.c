@@ -106,6 +106,8 @@ static const struct argp_option common_options[] = {
 	  "Print the one-line description and exit", 0 },
 	{ "check-args", OPT_CHECK_ARGS, NULL, OPTION_HIDDEN,
 	  "Only check the command line: exit 0, or 2 with the error", 0 },
+	/* argp's short help is -?; sched_ext users type -h. */
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Same as --help", 0 },
 	{ 0 }
 };
 
@@ -158,6 +160,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		exit(CZ_EXIT_OK);
 	case OPT_CHECK_ARGS:
 		check_args_only = true;
+		break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
 	case ARGP_KEY_ARG:
 		cz_usage_error(state, "unexpected argument '%s'", arg);

@@ -170,6 +170,16 @@ void BPF_STRUCT_OPS(central_enqueue, struct task_struct *p, u64 enq_flags)
 		cz_stat_inc(ST_DIRECT);
 		return;
 	}
+	/*
+	 * The loader is pinned to the central CPU: queued centrally, it would
+	 * wait behind every task in vtime order (decide() looks at the first
+	 * MAX_PLACE_SCAN), which under overload took its stats replies to
+	 * hundreds of ms.
+	 */
+	if (cz_loader_wakeup(p, enq_flags, slice_ns(), -1)) {
+		cz_stat_inc(ST_DIRECT);
+		return;
+	}
 
 	tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 	if (tctx) {
@@ -205,6 +215,9 @@ static s32 pick_hungry_cpu(struct task_struct *p, u32 level)
 	s32 prev = scx_bpf_task_cpu(p);
 	s32 cpu;
 
+	/* The common case under load: nobody asked. */
+	if (!nr_hungry)
+		return -1;
 	if (hungry_for(prev, p, level))
 		return prev;
 	bpf_for(cpu, 0, nr_cpus) {

@@ -13,7 +13,7 @@
 	X(ST_DISPATCH, "dispatch", CZ_STAT_PERCPU,				\
 	  "tasks handed to a CPU by a dispatch decision, by deciding CPU")	\
 	X(ST_DIRECT, "direct", CZ_STAT_COUNTER,					\
-	  "per-CPU kthreads inserted straight into their CPU's local queue")	\
+	  "per-CPU kthreads and woken loader threads inserted straight into their CPU's local queue") \
 	X(ST_KICK, "kick", CZ_STAT_COUNTER,					\
 	  "worker CPUs kicked by the central CPU to run a task it placed")	\
 	X(ST_QUEUED_NEXT, "queued_next", CZ_STAT_COUNTER,			\

@@ -8,8 +8,10 @@
  *   --lc-comm, --lc-cgroup, or at run time `czctl add lc-pid=PID`). The
  *   rules are looked up at every enqueue, so a change applies from a
  *   task's next wakeup or slice end. Every other user task is BE. Kernel
- *   threads are neither: per-CPU ones go straight to their CPU, the others
- *   run first from a queue of their own; none waits for a sibling.
+ *   threads and this loader's own threads are neither: per-CPU ones go
+ *   straight to their CPU, a woken loader thread to the head of its CPU,
+ *   the others run first from a queue of their own; none waits for a
+ *   sibling.
  * - LC and BE tasks wait in two vtime-ordered queues: weighted fairness
  *   inside each class, a sleeper's credit capped at one slice. A CPU runs
  *   LC work before BE work.
@@ -142,7 +144,7 @@ static u64 kick_stop_max;
 
 static u32 task_class(struct task_struct *p)
 {
-	if (p->flags & CZ_PF_KTHREAD)
+	if ((p->flags & CZ_PF_KTHREAD) || cz_is_loader(p))
 		return CLS_NONE;
 	return (cz_ts_match(p) & MUTEX_SET_LC) ? CLS_LC : CLS_BE;
 }
@@ -525,6 +527,8 @@ void BPF_STRUCT_OPS(mutex_enqueue, struct task_struct *p, u64 enq_flags)
 		if (t)
 			t->cls = CLS_NONE;
 		cz_stat_inc(ST_DIRECT);
+		if (cz_loader_wakeup(p, enq_flags, slice_of(CLS_BE), -1))
+			return;
 		if (p->nr_cpus_allowed == 1) {
 			cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_of(CLS_BE), enq_flags);
 			return;

@@ -58,7 +58,7 @@
 	  "CPUs parked for 20 ms that the safety timer kicked to look "	\
 	  "again (a long LC run next to them, or a lost wake-up)")		\
 	X(ST_DIRECT, "direct", CZ_STAT_COUNTER,					\
-	  "kernel threads run outside the classes")				\
+	  "kernel and loader threads run outside the classes")		\
 	X(ST_SMT, "smt", CZ_STAT_GAUGE,						\
 	  "1 if the CPUs have SMT siblings to keep apart; 0: LC-first only")
 

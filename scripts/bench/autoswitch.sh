@@ -77,6 +77,10 @@ done
 [ "$plot" = no ] || command -v gnuplot > /dev/null || die "--plot needs gnuplot (gnuplot-nox)"
 [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ] || die "needs two host CPUs"
 export CZ_ROOT=$root CZ_BUILD=$build CZ_SCHED_PATH=$build/scheds
+# shellcheck source=tests/vm/lib.sh
+. "$root/tests/vm/lib.sh"
+# shellcheck source=scripts/bench/host.sh
+. "$root/scripts/bench/host.sh"
 
 out=${out:-$(mktemp -d /tmp/cz-autoswitch.XXXXXX)}
 mkdir -p "$out" || die "cannot create $out"
@@ -200,25 +204,12 @@ fi
 
 if [ "$plot" = yes ]; then
 	{
-		echo "set terminal pngcairo size 1000,650 noenhanced"
-		echo "set output 'latency-cdf.png'"
-		echo "set title 'cz-rr request latency from the host, light and heavy phases ($phase s each)'"
-		echo "set xlabel 'latency (ms)'; set ylabel 'share of requests'"
-		echo "set logscale x; set grid; set key bottom right; set yrange [0:1]"
-		printf 'plot '
-		sep=
+		plot_fig latency-cdf "cz-rr request latency from the host, light and heavy phases ($phase s each)" "latency (ms)"
 		for m in $modes; do
-			cat "$out"/$m.[1-4].raw | awk '{ print $2 / 1000 }' | sort -n |
-				awk '{ v[NR] = $1 } END { for (i = 1; i <= NR; i++) print v[i], i / NR }' \
-				> "$out/$m.cdf"
-			printf "%s'%s.cdf' using 1:2 with lines linewidth 2 title '%s'" "$sep" "$m" "$m"
-			sep=", "
+			cat "$out"/$m.[1-4].raw | awk '{ print $2 / 1000 }' | cdf_values latency-cdf "$m"
 		done
-		echo
-		echo "set terminal svg size 1000,650 dynamic noenhanced; set output 'latency-cdf.svg'; replot"
-	} > "$out/latency-cdf.gp"
-	(cd "$out" && gnuplot latency-cdf.gp) || die "gnuplot failed on $out/latency-cdf.gp"
-	echo "plot: $out/latency-cdf.png, .svg"
+	} | bench_collect "$out"
+	bench_plot "$out" || exit 1
 fi
 [ -f "$out/auto-profile/timeline.png" ] && echo "auto's timeline: $out/auto-profile/timeline.png"
 echo "raw latencies: $out"

@@ -13,7 +13,11 @@
 #            one's enable (the new one loads before the old one stops)
 #   rtt      with stress-ng --cpu 4 and a hackbench loop running: stats
 #            request round trips on one connection, 20 ms apart
-#            (cz-ctl-rtt, the client code czctl uses): p50, p99, max
+#            (cz-ctl-rtt, the client code czctl uses): p50, p99, max,
+#            under scx_central, then each other scheduler (czctl switch);
+#            each twice: the client as an ordinary task, whose own wait
+#            for a CPU after each reply counts, and as SCHED_FIFO (chrt),
+#            which leaves the server's part
 # then, with the load stopped and scx_central running:
 #   hackbench -g 4 -l LOOPS, three times without a stats client and three
 #            times with one asking every 10 ms, interleaved
@@ -36,7 +40,7 @@ if [ "${1:-}" != --guest ]; then
 	bench_count --switches "$switches"
 	bench_count --requests "$requests"
 	bench_count --loops "$loops"
-	bench_exec $native "$vm" "scx_central czctl cz-ctl-rtt hackbench stress-ng" \
+	bench_exec $native "$vm" "scx_central czctl cz-ctl-rtt hackbench stress-ng chrt" \
 		"$switches" "$requests" "$loops"
 fi
 
@@ -85,8 +89,16 @@ switch_times "stress-ng --cpu 4"
 (while :; do hackbench -g 2 -l 200 > /dev/null 2>&1; done) &
 HACK=$!
 sleep 1
-wait_sock $SOCK 10
-echo "stats rtt, stress-ng --cpu 4 + hackbench -g 2 loop: $(cz-ctl-rtt $SOCK "$requests" 20)"
+for s in scx_central scx_mutex scx_avxfreq scx_netaware; do
+	if [ $s != scx_central ] && ! czctl switch $s > "$TMP/sw.out" 2>&1; then
+		echo "stats rtt under $s: the switch failed: $(head -n1 "$TMP/sw.out")"
+		continue
+	fi
+	wait_sock $SOCK 10
+	echo "stats rtt under $s, stress-ng --cpu 4 + hackbench -g 2 loop: $(cz-ctl-rtt $SOCK "$requests" 20)"
+	echo "  the same, client SCHED_FIFO: $(chrt -f 50 cz-ctl-rtt $SOCK "$requests" 20)"
+done
+czctl switch scx_central > /dev/null 2>&1
 
 kill "$HACK" "$HOGS"
 wait "$HOGS" 2>/dev/null

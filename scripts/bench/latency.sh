@@ -5,6 +5,7 @@
 # what counts under TCG; absolute numbers drift between runs).
 #
 #   scripts/bench/latency.sh [--kernel V | --native] [--duration SECS] [--loops N]
+#                            [--plot [--out DIR]]
 #
 # Measures, in order:
 #   idle   cyclictest alone (the floor)
@@ -15,7 +16,10 @@
 # central CPU; so each latency row is measured twice: as the issue's
 # command has it (cpu0) and with -a 1-3 (the thread runs on workers, next
 # to the hogs, where wakeup preemption matters).
-# Prints p50/p99/p99.9 wakeup latency (us) and hackbench seconds.
+# Prints p50/p99/p99.9 wakeup latency (us) and hackbench seconds. --plot
+# draws the wakeup latency CDF of each row, one figure per placement
+# (wakeup-cpu0, wakeup-workers: .png and .svg in DIR, by default a new
+# directory in /tmp).
 # A benchmark, not a test: it asserts nothing.
 
 if [ "${1:-}" != --guest ]; then
@@ -28,7 +32,9 @@ if [ "${1:-}" != --guest ]; then
 		--native) native=yes; shift ;;
 		--duration) dur=$2; shift 2 ;;
 		--loops) loops=$2; shift 2 ;;
-		*) echo "usage: latency.sh [--kernel V | --native] [--duration SECS] [--loops N]" >&2; exit 2 ;;
+		--plot) BENCH_PLOT=yes; shift ;;
+		--out) BENCH_OUT=$2; shift 2 ;;
+		*) echo "usage: latency.sh [--kernel V | --native] [--duration SECS] [--loops N] [--plot [--out DIR]]" >&2; exit 2 ;;
 		esac
 	done
 	bench_count --duration "$dur"
@@ -49,10 +55,14 @@ cyclic() {	# cyclic [CPUS]
 }
 
 WORKERS=1-$(($(nproc) - 1))
+for f in "cpu0 CPU 0" "workers CPUs $WORKERS"; do
+	plot_fig "wakeup-${f%% *}" "cyclictest -i 1000 on ${f#* } next to stress-ng --cpu 4 (idle: alone), $dur s, $(uname -r)" "wakeup latency (us)"
+done
 
 row() {	# row NAME [CPUS]
 	set -- "$1" "$2" $(cyclic "$2")
 	printf '%-24s %8s %8s %8s\n' "$1${2:+ (-a $2)}" "$3" "$4" "$5"
+	cdf_hist "wakeup-$([ -n "$2" ] && echo workers || echo cpu0)" "$1" "$TMP/hist"
 }
 
 hogs_on() { stress-ng --cpu 4 -q & HOGS=$!; sleep 1; }

@@ -8,6 +8,8 @@
 #   scripts/bench/mutex.sh [--kernel V] [--duration SECS] [--smp SPEC]
 #   scripts/bench/mutex.sh --native [--duration SECS]   on this machine
 #                                        (its kernel must have sched_ext)
+#   both take --plot [--out DIR]: the LC wakeup latency CDF per
+#   configuration, lc-wakeup.png and .svg in DIR (default: new in /tmp)
 #
 # LC: cyclictest -i 1000 (SCHED_OTHER) in a cgroup, the LC rule of
 # scx_mutex. BE: stress-ng --cpu NPROC on the same vCPUs (default zone: 4,
@@ -34,7 +36,9 @@ if [ "${1:-}" != --guest ]; then
 		--kernel|--smp) vm="$vm $1 $2"; shift 2 ;;
 		--duration) dur=$2; shift 2 ;;
 		--native) native=yes; shift ;;
-		*) echo "usage: mutex.sh [--kernel V] [--smp SPEC] [--native] [--duration SECS]" >&2; exit 2 ;;
+		--plot) BENCH_PLOT=yes; shift ;;
+		--out) BENCH_OUT=$2; shift 2 ;;
+		*) echo "usage: mutex.sh [--kernel V] [--smp SPEC] [--native] [--duration SECS] [--plot [--out DIR]]" >&2; exit 2 ;;
 		esac
 	done
 	bench_count --duration "$dur"
@@ -70,6 +74,7 @@ run() {
 	wait $meter $probe $hogs
 	meter= probe= hogs=	# gone: AT_EXIT must not kill their pids' next owners
 	set -- $(hist_pct "$TMP/hist" 50 99 99.9)
+	cdf_hist lc-wakeup "$NAME" "$TMP/hist"
 	# "stress-ng: metrc: [PID] cpu OPS REAL USR SYS OPS/S(real) OPS/S(cpu)"
 	ops=$(awk '$4 == "cpu" && $5 ~ /^[0-9]+$/ { v = $(NF - 1) } END { printf "%.0f", v }' "$TMP/be.txt")
 	co=$(awk -v c="$(jkey "$TMP/corun.json" corun_ns)" -v a="$(jkey "$TMP/corun.json" a_cpu_ns)" \
@@ -82,6 +87,7 @@ run() {
 
 echo "# kernel $(uname -r), $(nproc) CPUs (cpu0 siblings $(cat /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)), $dur s per row"
 echo "# LC: cyclictest -i 1000 --policy=other in a cgroup; BE: stress-ng --cpu $(nproc)"
+plot_fig lc-wakeup "LC wakeup latency (cyclictest -i 1000 in a cgroup) next to stress-ng --cpu $(nproc), $dur s each, kernel $(uname -r)" "latency (us)"
 printf '%-16s %8s %8s %8s %12s %9s %11s %9s\n' config p50_us p99_us p99.9_us be_ops_s corun_% p99_vs_fair be_vs_fair
 
 fair_p99=

@@ -6,6 +6,7 @@
 #
 #   scripts/bench/netaware.sh [--kernel V] [--smp SPEC | --native]
 #                             [--requests N] [--boost-us US] [--cpus LIST]
+#                             [--plot [--out DIR]]
 #
 # redis-server runs in network namespace cz-srv, redis-benchmark (one client,
 # one request at a time, so every request wakes the server through the
@@ -25,8 +26,10 @@
 # fair's is the best ratio any policy could reach in that boot.
 # --native runs it on this machine, where a request's platform cost is
 # microseconds and the issue's target can be judged; --boost-us then
-# defaults to the scheduler's own 200. A benchmark, not a test: it
-# asserts nothing.
+# defaults to the scheduler's own 200. --plot draws the GET and the SET
+# latency CDF per row (redis-get, redis-set: .png and .svg in DIR, by
+# default a new directory in /tmp). A benchmark, not a test: it asserts
+# nothing.
 
 if [ "${1:-}" != --guest ]; then
 	# shellcheck source=scripts/bench/host.sh
@@ -39,7 +42,9 @@ if [ "${1:-}" != --guest ]; then
 		--requests) requests=$2; shift 2 ;;
 		--boost-us) boost=$2; shift 2 ;;
 		--cpus) cpus=$2; shift 2 ;;
-		*) echo "usage: netaware.sh [--kernel V] [--smp SPEC | --native] [--requests N] [--boost-us US] [--cpus LIST]" >&2; exit 2 ;;
+		--plot) BENCH_PLOT=yes; shift ;;
+		--out) BENCH_OUT=$2; shift 2 ;;
+		*) echo "usage: netaware.sh [--kernel V] [--smp SPEC | --native] [--requests N] [--boost-us US] [--cpus LIST] [--plot [--out DIR]]" >&2; exit 2 ;;
 		esac
 	done
 	[ -n "$boost" ] || { [ $native = yes ] && boost=200 || boost=2000; }
@@ -86,10 +91,10 @@ pcts() {
 	} END { print (a ? a : "?"), (b ? b : "?"), (c ? c : "?") }' "$1"
 }
 
-bench() {	# bench TEST: one redis-benchmark run, its percentiles
+bench() {	# bench TEST: one redis-benchmark run (in $TMP/TEST.txt), its percentiles
 	$RT $T $IP netns exec $NETNS_CLI redis-benchmark -h $NS_SRV -p 6379 -c 1 -n "$requests" \
-		-t "$1" > "$TMP/rb.txt" 2>&1
-	pcts "$TMP/rb.txt"
+		-t "$1" > "$TMP/$1.txt" 2>&1
+	pcts "$TMP/$1.txt"
 }
 
 # row NAME: GET and SET under hogs; the hogs' bogo ops/s in $HOG_RATE, over
@@ -108,6 +113,8 @@ row() {
 	# shellcheck disable=SC2086 # one word per percentile
 	printf '%-14s %7s %7s %7s  %7s %7s %7s  %6s %5s\n' "$1" $get $set \
 		"${HOG_RATE:-?}" "$share"
+	cdf_redis redis-get "$1" "$TMP/get.txt"
+	cdf_redis redis-set "$1" "$TMP/set.txt"
 }
 
 # Warm-up: the first connection, ARP, page cache.
@@ -115,6 +122,9 @@ $T $IP netns exec $NETNS_CLI redis-benchmark -h $NS_SRV -p 6379 -c 1 -n 200 -t g
 	> /dev/null 2>&1 || { echo "redis-benchmark cannot reach redis-server"; cat "$TMP/redis.log"; exit 1; }
 
 echo "# kernel $(uname -r), $(nproc) CPUs, the benchmark on CPUs $cpus; redis-benchmark -c 1 -n $requests over veth; stress-ng --cpu $NR_HOGS meanwhile; scx_netaware --boost-us $boost"
+for t in get set; do
+	plot_fig "redis-$t" "redis-benchmark -t $t -c 1 over veth, stress-ng --cpu $NR_HOGS meanwhile, kernel $(uname -r)" "latency (ms)"
+done
 printf '%-14s %7s %7s %7s  %7s %7s %7s  %6s %5s\n' "" GET GET GET SET SET SET hogs hogs
 printf '%-14s %7s %7s %7s  %7s %7s %7s  %6s %5s\n' sched p50_ms p99_ms p99.9_ms \
 	p50_ms p99_ms p99.9_ms ops/s share

@@ -4,6 +4,7 @@
 # from the host (zones are VMs on it). Needs root and the build.
 #
 #   scripts/bench/zones.sh [--boots N] [--requests N] [--b-vcpus N] [--kernel V]
+#                          [--plot [--out DIR]]
 #
 # Measures:
 #   boot     `czctl zone up` to ready (scheduler enabled, service running,
@@ -20,7 +21,8 @@
 #            floating  A and B as in pinned, but neither pinned
 #            The client runs on host CPU 0 in every layout. Printed:
 #            p50, p99, max in ms and requests/s, and each p99 over the
-#            pinned layout's.
+#            pinned layout's. --plot draws the latency CDF per layout
+#            (layouts.png and .svg in DIR, default a new one in /tmp).
 # A benchmark, not a test: it prints numbers and asserts nothing. Under
 # TCG on 2 host cores the absolute numbers are distorted: compare the
 # layouts of one run.
@@ -28,7 +30,7 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${CZ_BUILD:-$root/build}
 czctl=$build/tools/czctl/czctl
-boots=5 requests=5000 bvcpus=2
+boots=5 requests=5000 bvcpus=2 plot=no out=
 kernel=$(grep -vE '^\s*(#|$)' "$root/vmconfigs/kernels" | head -n1 | cut -d. -f1-2)
 
 die() {
@@ -42,7 +44,9 @@ while [ $# -gt 0 ]; do
 	--requests) requests=${2:-}; shift 2 ;;
 	--b-vcpus) bvcpus=${2:-}; shift 2 ;;
 	--kernel) kernel=${2:-}; shift 2 ;;
-	*) die "usage: zones.sh [--boots N] [--requests N] [--b-vcpus N] [--kernel V]" ;;
+	--plot) plot=yes; shift ;;
+	--out) out=${2:-}; shift 2 ;;
+	*) die "usage: zones.sh [--boots N] [--requests N] [--b-vcpus N] [--kernel V] [--plot [--out DIR]]" ;;
 	esac
 done
 for v in "$boots" "$requests" "$bvcpus"; do
@@ -51,10 +55,14 @@ done
 [ "$(id -u)" = 0 ] || die "needs root (zones live in /run/controlzone)"
 [ -x "$czctl" ] || die "$czctl is not built (scripts/setup)"
 command -v redis-benchmark > /dev/null || die "redis-benchmark is not installed (redis-tools)"
+[ "$plot" = yes ] || [ -z "$out" ] || die "--out takes --plot's files; give --plot too"
+[ "$plot" = no ] || command -v gnuplot > /dev/null || die "--plot needs gnuplot (gnuplot-nox)"
 [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ] || die "needs two host CPUs"
 export CZ_ROOT=$root CZ_BUILD=$build CZ_SCHED_PATH=$build/scheds
 # shellcheck source=tests/vm/lib.sh
 . "$root/tests/vm/lib.sh"
+# shellcheck source=scripts/bench/host.sh
+. "$root/scripts/bench/host.sh"
 
 T=$(mktemp -d /tmp/cz-bench-zones.XXXXXX)
 cleanup() {
@@ -107,15 +115,20 @@ up() {
 	}
 }
 
-# latency LABEL: redis-benchmark GET through A's port, from host CPU 0
+# latency LABEL: redis-benchmark GET through A's port, from host CPU 0;
+# "LABEL rps avg min p50 p95 p99 max" (ms) from its summary to
+# $T/layouts, its percentile list to $T/cdf as CZ-CDF lines
 latency() {
 	sleep 3	# the hogs under way
 	taskset -c 0 redis-benchmark -h 127.0.0.1 -p $PORT -c 1 -n "$requests" \
-		-t get --csv > "$T/rb.csv" 2> "$T/rb.err" ||
+		-t get > "$T/rb.txt" 2> "$T/rb.err" ||
 		die "redis-benchmark failed: $(head -n1 "$T/rb.err")"
-	# "test","rps","avg","min","p50","p95","p99","max" (ms)
-	line=$(grep '^"GET"' "$T/rb.csv" | tr -d '"')
-	echo "$1 $line" >> "$T/layouts"
+	awk -v name="$1" '
+		/throughput summary:/ { rps = $3 }
+		/latency summary/ { getline; getline; lat = $0 }
+		END { if (rps == "" || lat == "") exit 1; $0 = lat; print name, rps, $1, $2, $3, $4, $5, $6 }' \
+		"$T/rb.txt" >> "$T/layouts" || die "no summary in redis-benchmark's output ($T/rb.txt)"
+	cdf_redis layouts "$1" "$T/rb.txt" >> "$T/cdf"
 }
 
 echo "== zones: kernel $kernel, $(getconf _NPROCESSORS_ONLN) host CPUs, $(uname -r) host"
@@ -138,6 +151,7 @@ printf 'boot (zone up to ready, 1 vCPU, scx_netaware + redis): median %s s, min 
 
 # ---- layouts ----
 : > "$T/layouts"
+plot_fig layouts "redis GET from the host through the port of zone A, -c 1, $requests requests, hogs on $bvcpus vCPUs, kernel $kernel" "latency (ms)" > "$T/cdf"
 zone_a "$T/a.yaml" 0
 zone_b "$T/b.yaml" 1
 up "$T/a.yaml"
@@ -161,11 +175,17 @@ latency floating
 
 echo "redis GET from the host, -c 1, $requests requests, hogs on $bvcpus vCPUs (ms):"
 printf '%-9s %9s %8s %8s %8s %12s\n' layout requests/s p50 p99 max "p99/pinned"
-awk -F'[ ,]' '
-	{ name[NR] = $1; rps[NR] = $3; p50[NR] = $6; p99[NR] = $8; max[NR] = $9 }
-	$1 == "pinned" { base = $8 }
+awk '
+	{ name[NR] = $1; rps[NR] = $2; p50[NR] = $5; p99[NR] = $7; max[NR] = $8 }
+	$1 == "pinned" { base = $7 }
 	END {
 		for (i = 1; i <= NR; i++)
 			printf "%-9s %9.0f %8.3f %8.3f %8.3f %12.2f\n", name[i], rps[i],
 				p50[i], p99[i], max[i], (base > 0 ? p99[i] / base : 0)
 	}' "$T/layouts"
+if [ "$plot" = yes ]; then
+	out=${out:-$(mktemp -d /tmp/cz-zones.XXXXXX)}
+	mkdir -p "$out" || die "--out: cannot create $out"
+	bench_collect "$out" < "$T/cdf"
+	bench_plot "$out" || exit 1
+fi

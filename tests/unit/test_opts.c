@@ -165,3 +165,26 @@ Test(argp, error_is_one_line_naming_the_option, .init = cr_redirect_stderr)
 		"Usage: scx_test [OPTION...]\n"
 		"Try `scx_test --help' or `scx_test --usage' for more information.\n");
 }
+
+/* -h is --help (argp's own short form is -?): the help on stdout, exit 0. */
+Test(argp, h_prints_help_and_exits_0, .exit_code = 0, .init = cr_redirect_stdout)
+{
+	char *argv[] = { "scx_test", "-h", NULL };
+
+	run_main(2, argv);
+}
+
+Test(argp, h_output_is_the_help, .init = cr_redirect_stdout)
+{
+	char *argv[] = { "scx_test", "-h", NULL };
+	char buf[64] = "";
+	FILE *f = cr_get_redirected_stdout();
+
+	fflush(stdout);
+	if (fork() == 0)
+		run_main(2, argv);
+	wait(NULL);
+	fflush(stdout);
+	cr_assert(fgets(buf, sizeof(buf), f) != NULL, "-h printed nothing");
+	cr_assert_str_eq(buf, "Usage: scx_test [OPTION...]\n");
+}

@@ -63,6 +63,73 @@ hist_pct() {
 	}' "$f"
 }
 
+# sleeper_p50 SECS [CPUS]: median wakeup latency (us) of a 1 kHz
+# timer-woken SCHED_OTHER thread (cyclictest) over SECS, on CPUS if given.
+sleeper_p50() {
+	${2:+taskset -c "$2"} cyclictest -q --policy=other -i 1000 -D "$1" -h 100000 \
+		> /tmp/sleeper.hist 2>/dev/null
+	hist_pct /tmp/sleeper.hist 50
+}
+
+# Latency distributions for a benchmark's --plot. A benchmark prints them
+# as tab-separated lines among its output, where it measured them (in a
+# zone they cross the console); its host side takes them out of the
+# output (scripts/bench/host.sh: bench_collect) and draws one CDF figure
+# per FIG, a line per SERIES:
+#   CZ-PLOT FIG TITLE XLABEL       once per figure
+#   CZ-CDF  FIG SERIES VALUE SHARE one point: SHARE of samples <= VALUE
+# FIG is a file name; SERIES and the texts may hold spaces, not tabs.
+
+# plot_fig FIG TITLE XLABEL: announce a figure.
+plot_fig() { printf 'CZ-PLOT\t%s\t%s\t%s\n' "$1" "$2" "$3"; }
+
+# cdf_points FIG SERIES: CZ-CDF lines from "VALUE SHARE" lines in
+# ascending order. Thinned to a point per 0.2% of samples or 5% of value,
+# at most some 700 lines whatever the sample count, so a distribution
+# of a million samples still crosses a serial console in a moment.
+cdf_points() {
+	awk -v fig="$1" -v name="$2" '
+	function out(v, s) { printf "CZ-CDF\t%s\t%s\t%s\t%.5f\n", fig, name, v, s }
+	{
+		if (n && $2 - ls < 0.002 && $1 <= lv * 1.05) { pv = $1; ps = $2; pend = 1; next }
+		out($1, $2); lv = $1; ls = $2; n++; pend = 0
+	}
+	END { if (pend) out(pv, ps) }'
+}
+
+# cdf_values FIG SERIES: a distribution of the values on stdin, one per
+# line, in any order.
+cdf_values() {
+	sort -n | awk '{ v[NR] = $1 } END { for (i = 1; i <= NR; i++) print v[i], i / NR }' |
+		cdf_points "$1" "$2"
+}
+
+# cdf_hist FIG SERIES FILE: the distribution in a cyclictest -h histogram
+# (us). Overflows count in the total: the line then ends below 1.
+cdf_hist() {
+	awk '
+	function num(s) { sub(/^0+/, "", s); return s == "" ? 0 : s + 0 }
+	/^#/ { if ($0 ~ /Histogram Overflows/) over += num($NF); next }
+	NF >= 2 { n = num($1); c = num($2); if (c) { cnt[n] += c; if (n > max) max = n }; tot += c }
+	END {
+		tot += over
+		for (b = 0; b <= max; b++)
+			if (cnt[b]) { acc += cnt[b]; print b, acc / tot }
+	}' "$3" | cdf_points "$1" "$2"
+}
+
+# cdf_redis FIG SERIES FILE: the distribution in redis-benchmark's
+# percentile list (ms): "99.900% <= 1.207 milliseconds (cumulative count
+# 1998)"; the share from the counts, the last being every request. The
+# list has a point per halving of the rest (50%, 75%, 87.5%, ...): the
+# figure draws steps between them, never a line that claims more.
+cdf_redis() {
+	awk '/% <= .* milliseconds \(cumulative count/ {
+		c = $NF; sub(/\)/, "", c); v[++n] = $3; k[n] = c + 0
+	} END { for (i = 1; i <= n; i++) print v[i], k[i] / k[n] }' "$3" |
+		sort -n | cdf_points "$1" "$2"
+}
+
 # json_sum FILE KEY: sum of KEY over the per-interval JSON stats lines.
 json_sum() {
 	grep -v '"total":true' "$1" | grep -o "\"$2\":[0-9]*" |
