@@ -4,6 +4,7 @@
 # Control Zone VM boot.
 #
 #   scripts/bench/control.sh [--kernel V | --native] [--switches N] [--requests N] [--loops N]
+#                            [--plot [--out DIR]]
 #
 # Measures:
 #   switch   `czctl switch` from the command to the new scheduler enabled
@@ -17,7 +18,9 @@
 #            under scx_central, then each other scheduler (czctl switch);
 #            each twice: the client as an ordinary task, whose own wait
 #            for a CPU after each reply counts, and as SCHED_FIFO (chrt),
-#            which leaves the server's part
+#            which leaves the server's part; --plot draws the round
+#            trips of the SCHED_FIFO client per scheduler (stats-rtt.png,
+#            .svg in DIR, by default a new directory in /tmp)
 # then, with the load stopped and scx_central running:
 #   hackbench -g 4 -l LOOPS, three times without a stats client and three
 #            times with one asking every 10 ms, interleaved
@@ -34,7 +37,9 @@ if [ "${1:-}" != --guest ]; then
 		--switches) switches=$2; shift 2 ;;
 		--requests) requests=$2; shift 2 ;;
 		--loops) loops=$2; shift 2 ;;
-		*) echo "usage: control.sh [--kernel V | --native] [--switches N] [--requests N] [--loops N]" >&2; exit 2 ;;
+		--plot) BENCH_PLOT=yes; shift ;;
+		--out) BENCH_OUT=$2; shift 2 ;;
+		*) echo "usage: control.sh [--kernel V | --native] [--switches N] [--requests N] [--loops N] [--plot [--out DIR]]" >&2; exit 2 ;;
 		esac
 	done
 	bench_count --switches "$switches"
@@ -89,6 +94,7 @@ switch_times "stress-ng --cpu 4"
 (while :; do hackbench -g 2 -l 200 > /dev/null 2>&1; done) &
 HACK=$!
 sleep 1
+plot_fig stats-rtt "stats round trips, SCHED_FIFO client, $requests requests 20 ms apart, stress-ng --cpu 4 + hackbench loop, $(uname -r)" "round trip (ms)"
 for s in scx_central scx_mutex scx_avxfreq scx_netaware; do
 	if [ $s != scx_central ] && ! czctl switch $s > "$TMP/sw.out" 2>&1; then
 		echo "stats rtt under $s: the switch failed: $(head -n1 "$TMP/sw.out")"
@@ -96,7 +102,9 @@ for s in scx_central scx_mutex scx_avxfreq scx_netaware; do
 	fi
 	wait_sock $SOCK 10
 	echo "stats rtt under $s, stress-ng --cpu 4 + hackbench -g 2 loop: $(cz-ctl-rtt $SOCK "$requests" 20)"
-	echo "  the same, client SCHED_FIFO: $(chrt -f 50 cz-ctl-rtt $SOCK "$requests" 20)"
+	echo "  the same, client SCHED_FIFO: $(chrt -f 50 cz-ctl-rtt $SOCK "$requests" 20 "$TMP/rtt")"
+	[ -s "$TMP/rtt" ] && awk '{ print $1 / 1000 }' "$TMP/rtt" | cdf_values stats-rtt "$s"
+	rm -f "$TMP/rtt"
 done
 czctl switch scx_central > /dev/null 2>&1
 

@@ -104,4 +104,5 @@ bad_opt mutex.sh --duration 0
 bad_opt netaware.sh --requests -1
 bad_opt zones.sh --out "$W/x"
 bad_opt autoswitch.sh --phase 0
+bad_opt control.sh --out "$W/x"
 summary
