@@ -226,19 +226,17 @@ static __always_inline bool cz_is_loader(const struct task_struct *p)
 
 /*
  * From ops.enqueue: if @p is a loader thread that woke up, put it at the
- * head of its CPU, preempting what runs there, and return true. Not on
- * @avoid (a CPU the policy keeps for itself; -1: none): such a wakeup
- * queues as usual.
+ * head of its CPU, preempting what runs there, and return true.
  */
 static __always_inline bool cz_loader_wakeup(struct task_struct *p, u64 enq_flags,
-					     u64 slice, s32 avoid)
+					     u64 slice)
 {
 	s32 cpu;
 
 	if (!(enq_flags & SCX_ENQ_WAKEUP) || !cz_is_loader(p))
 		return false;
 	cpu = scx_bpf_task_cpu(p);
-	if (cpu == avoid || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+	if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 		return false;
 	return cz_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice,
 			     enq_flags | SCX_ENQ_HEAD | SCX_ENQ_PREEMPT);

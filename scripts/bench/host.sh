@@ -11,8 +11,8 @@
 # in a directory of its own (bench_setup), not in fixed /tmp names.
 #
 # --plot: the guest part prints its latency distributions among its
-# output (tests/vm/lib.sh: plot_fig, cdf_*); bench_collect takes them out
-# on the way to the terminal, always, and with BENCH_PLOT=yes bench_plot
+# output (tests/vm/lib.sh: plot_fig, cdf_*), which never reach the
+# terminal; with BENCH_PLOT=yes bench_collect files them and bench_plot
 # draws them (gnuplot) into BENCH_OUT, a new /tmp directory by default.
 BENCH_PLOT=no
 BENCH_OUT=
@@ -41,13 +41,7 @@ bench_count() {
 bench_exec() {
 	native=$1 vmopts=$2 needs=$3
 	shift 3
-	if [ "$BENCH_PLOT" = yes ]; then
-		command -v gnuplot > /dev/null || bench_die "--plot needs gnuplot (gnuplot-nox)"
-		BENCH_OUT=${BENCH_OUT:-$(mktemp -d "/tmp/cz-${0##*/}.XXXXXX")}
-		mkdir -p "$BENCH_OUT" || bench_die "--out: cannot create $BENCH_OUT"
-	elif [ -n "$BENCH_OUT" ]; then
-		bench_die "--out takes --plot's files; give --plot too"
-	fi
+	bench_plot_setup
 	if [ "$native" = yes ]; then
 		[ -z "$vmopts" ] || bench_die "--native cannot take$vmopts (options of a zone VM)"
 		[ -d /sys/kernel/sched_ext ] ||
@@ -82,23 +76,35 @@ bench_exec() {
 	status=$(cat "$rc")
 	if [ "$BENCH_PLOT" = yes ]; then
 		bench_collect "$BENCH_OUT" < "$log" > /dev/null
-		bench_plot "$BENCH_OUT" || status=${status:-1}
+		# A plot that fails fails the run, whatever the guest said.
+		bench_plot "$BENCH_OUT" || [ "${status:-1}" != 0 ] || status=1
 	fi
 	exit "${status:-1}"
 }
 
-# bench_collect [DIR]: pass stdin through, but for the CZ-PLOT and CZ-CDF
+# bench_plot_setup: with BENCH_PLOT=yes, gnuplot is there and BENCH_OUT
+# exists (a new /tmp directory unless --out named one); --out without
+# --plot is refused. Refusals are one line, exit 2, before anything runs.
+bench_plot_setup() {
+	if [ "$BENCH_PLOT" = yes ]; then
+		command -v gnuplot > /dev/null || bench_die "--plot needs gnuplot (gnuplot-nox)"
+		BENCH_OUT=${BENCH_OUT:-$(mktemp -d "/tmp/cz-${0##*/}.XXXXXX")}
+		mkdir -p "$BENCH_OUT" || bench_die "--out: cannot create $BENCH_OUT"
+	elif [ -n "$BENCH_OUT" ]; then
+		bench_die "--out takes --plot's files; give --plot too"
+	fi
+}
+
+# bench_collect DIR: pass stdin through, but for the CZ-PLOT and CZ-CDF
 # lines, which become DIR/FIG.plot (title, x label), DIR/FIG.series (a
-# line per series) and DIR/FIG.N.dat (value, share: series N); without
-# DIR they are dropped.
+# line per series) and DIR/FIG.N.dat (value, share: series N).
 bench_collect() {
-	awk -F '\t' -v dir="${1:-}" '
+	awk -F '\t' -v dir="$1" '
 	$1 == "CZ-PLOT" && NF == 4 {
-		if (dir != "") { f = dir "/" $2 ".plot"; print $3 > f; print $4 > f; close(f) }
+		f = dir "/" $2 ".plot"; print $3 > f; print $4 > f; close(f)
 		next
 	}
 	$1 == "CZ-CDF" && NF == 5 {
-		if (dir == "") next
 		if (!(($2, $3) in idx)) {
 			idx[$2, $3] = ++nser[$2]
 			print $3 > (dir "/" $2 ".series")
@@ -106,7 +112,7 @@ bench_collect() {
 		print $4, $5 > (dir "/" $2 "." idx[$2, $3] ".dat")
 		next
 	}
-	{ print; fflush() }'
+	{ print }'
 }
 
 # bench_plot DIR: each figure in DIR as FIG.png and FIG.svg, a line per

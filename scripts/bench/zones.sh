@@ -30,7 +30,7 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${CZ_BUILD:-$root/build}
 czctl=$build/tools/czctl/czctl
-boots=5 requests=5000 bvcpus=2 plot=no out=
+boots=5 requests=5000 bvcpus=2
 kernel=$(grep -vE '^\s*(#|$)' "$root/vmconfigs/kernels" | head -n1 | cut -d. -f1-2)
 
 die() {
@@ -38,14 +38,16 @@ die() {
 	exit 2
 }
 
+# shellcheck source=scripts/bench/host.sh
+. "$root/scripts/bench/host.sh"	# BENCH_PLOT, BENCH_OUT: set by the options
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--boots) boots=${2:-}; shift 2 ;;
 	--requests) requests=${2:-}; shift 2 ;;
 	--b-vcpus) bvcpus=${2:-}; shift 2 ;;
 	--kernel) kernel=${2:-}; shift 2 ;;
-	--plot) plot=yes; shift ;;
-	--out) out=${2:-}; shift 2 ;;
+	--plot) BENCH_PLOT=yes; shift ;;
+	--out) BENCH_OUT=${2:-}; shift 2 ;;
 	*) die "usage: zones.sh [--boots N] [--requests N] [--b-vcpus N] [--kernel V] [--plot [--out DIR]]" ;;
 	esac
 done
@@ -55,14 +57,11 @@ done
 [ "$(id -u)" = 0 ] || die "needs root (zones live in /run/controlzone)"
 [ -x "$czctl" ] || die "$czctl is not built (scripts/setup)"
 command -v redis-benchmark > /dev/null || die "redis-benchmark is not installed (redis-tools)"
-[ "$plot" = yes ] || [ -z "$out" ] || die "--out takes --plot's files; give --plot too"
-[ "$plot" = no ] || command -v gnuplot > /dev/null || die "--plot needs gnuplot (gnuplot-nox)"
 [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ] || die "needs two host CPUs"
 export CZ_ROOT=$root CZ_BUILD=$build CZ_SCHED_PATH=$build/scheds
 # shellcheck source=tests/vm/lib.sh
 . "$root/tests/vm/lib.sh"
-# shellcheck source=scripts/bench/host.sh
-. "$root/scripts/bench/host.sh"
+bench_plot_setup
 
 T=$(mktemp -d /tmp/cz-bench-zones.XXXXXX)
 cleanup() {
@@ -183,9 +182,7 @@ awk '
 			printf "%-9s %9.0f %8.3f %8.3f %8.3f %12.2f\n", name[i], rps[i],
 				p50[i], p99[i], max[i], (base > 0 ? p99[i] / base : 0)
 	}' "$T/layouts"
-if [ "$plot" = yes ]; then
-	out=${out:-$(mktemp -d /tmp/cz-zones.XXXXXX)}
-	mkdir -p "$out" || die "--out: cannot create $out"
-	bench_collect "$out" < "$T/cdf"
-	bench_plot "$out" || exit 1
+if [ "$BENCH_PLOT" = yes ]; then
+	bench_collect "$BENCH_OUT" < "$T/cdf"
+	bench_plot "$BENCH_OUT" || exit 1
 fi

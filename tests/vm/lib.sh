@@ -41,17 +41,20 @@ sched_stop() {
 	wait "$SCHED_PID"
 }
 
-# hist_pct FILE P...: percentiles (in us) of a cyclictest -h histogram.
+# The awk that reads a cyclictest -h histogram: cnt[us] samples, max the
+# highest bucket, tot every sample with the overflows, for an END block.
 # Leading zeros are stripped: busybox awk takes 00017 for octal.
+HIST_AWK='
+	function num(s) { sub(/^0+/, "", s); return s == "" ? 0 : s + 0 }
+	/^#/ { if ($0 ~ /Histogram Overflows/) tot += num($NF); next }
+	NF >= 2 { n = num($1); c = num($2); cnt[n] += c; tot += c; if (n > max) max = n }'
+
+# hist_pct FILE P...: percentiles (in us) of a cyclictest -h histogram.
 hist_pct() {
 	f=$1
 	shift
-	awk -v pcts="$*" '
-	function num(s) { sub(/^0+/, "", s); return s == "" ? 0 : s + 0 }
-	/^#/ { if ($0 ~ /Histogram Overflows/) over += num($NF); next }
-	NF >= 2 { n = num($1); c = num($2); cnt[n] += c; tot += c; if (n > max) max = n }
+	awk -v pcts="$*" "$HIST_AWK"'
 	END {
-		tot += over
 		k = split(pcts, p, " ")
 		out = ""
 		for (i = 1; i <= k; i++) {
@@ -61,14 +64,6 @@ hist_pct() {
 		}
 		print out
 	}' "$f"
-}
-
-# sleeper_p50 SECS [CPUS]: median wakeup latency (us) of a 1 kHz
-# timer-woken SCHED_OTHER thread (cyclictest) over SECS, on CPUS if given.
-sleeper_p50() {
-	${2:+taskset -c "$2"} cyclictest -q --policy=other -i 1000 -D "$1" -h 100000 \
-		> /tmp/sleeper.hist 2>/dev/null
-	hist_pct /tmp/sleeper.hist 50
 }
 
 # Latency distributions for a benchmark's --plot. A benchmark prints them
@@ -107,12 +102,8 @@ cdf_values() {
 # cdf_hist FIG SERIES FILE: the distribution in a cyclictest -h histogram
 # (us). Overflows count in the total: the line then ends below 1.
 cdf_hist() {
-	awk '
-	function num(s) { sub(/^0+/, "", s); return s == "" ? 0 : s + 0 }
-	/^#/ { if ($0 ~ /Histogram Overflows/) over += num($NF); next }
-	NF >= 2 { n = num($1); c = num($2); if (c) { cnt[n] += c; if (n > max) max = n }; tot += c }
+	awk "$HIST_AWK"'
 	END {
-		tot += over
 		for (b = 0; b <= max; b++)
 			if (cnt[b]) { acc += cnt[b]; print b, acc / tot }
 	}' "$3" | cdf_points "$1" "$2"
