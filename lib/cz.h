@@ -68,6 +68,15 @@ struct cz_sched {
 	 * fds. 0, or -1 after saying why; the run then fails.
 	 */
 	int				(*loaded)(void);
+	/*
+	 * Called right after the scheduler attached and right after it was
+	 * detached (NULL: nothing to do), for a loader that works while the
+	 * scheduler runs: scx_user's policy thread. attached() returns 0, or
+	 * -1 after saying why; the scheduler is then detached and the run
+	 * fails. detached() runs before destroy, the maps still there.
+	 */
+	int				(*attached)(void);
+	void				(*detached)(void);
 	void				(*destroy)(void);
 	const struct cz_stat_desc	*stats;
 	unsigned int			nr_stats;

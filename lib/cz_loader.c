@@ -269,6 +269,10 @@ static int run_once(struct run *r)
 		bpf_link__destroy(link);
 		goto out;
 	}
+	if (s->attached && s->attached()) {
+		bpf_link__destroy(link);
+		goto out;
+	}
 	cz_say("attached: ops \"%s\", stats every %gs", s->name, o->interval_s);
 
 	started = last = cz_now();
@@ -293,6 +297,8 @@ static int run_once(struct run *r)
 
 	/* Unregisters the scheduler; ops.exit has run when this returns. */
 	bpf_link__destroy(link);
+	if (s->detached)
+		s->detached();
 	exited(bpf_map__fd(exit_map), &r->exit);
 	cz_exit_report(stderr, cz_prog, &r->exit);
 

@@ -10,7 +10,9 @@
 #                          [--plot [--out DIR]]
 #
 # Schedulers (--scheds, default all): fair, kernel:scx_simple,
-# kernel:scx_central, scx_central, scx_mutex, scx_avxfreq, scx_netaware.
+# kernel:scx_central, kernel:scx_userland, scx_central, scx_mutex,
+# scx_avxfreq, scx_netaware, scx_user (its vtime policy), scx_user:lc (its
+# lc policy with cyclictest in the latency-critical set).
 # Per scheduler and repetition (default 3; the repetitions interleave: each
 # runs every scheduler once, starting one further along the list):
 #   attach   stress-ng --cpu NPROC started, then the scheduler: seconds
@@ -26,7 +28,8 @@
 # Printed: a line per run, then per scheduler the median and range of each
 # measure over the repetitions, and the medians' ratios to the fair class
 # and to the kernel's counterpart (scx_central: the kernel's scx_central;
-# the others: the kernel's scx_simple). --plot draws the wakeup latency CDF
+# scx_user: the kernel's scx_userland; the others: the kernel's
+# scx_simple). --plot draws the wakeup latency CDF
 # per scheduler over all repetitions (timer-wakeup.png, .svg in DIR, by
 # default a new directory in /tmp). Our schedulers run with their
 # defaults, as a new user would start them. A benchmark, not a test: it
@@ -36,7 +39,7 @@ if [ "${1:-}" != --guest ]; then
 	# shellcheck source=scripts/bench/host.sh
 	. "$(dirname "$0")/host.sh"
 	vm='' reps=3 dur=20 loops=600
-	all="fair kernel:scx_simple kernel:scx_central scx_central scx_mutex scx_avxfreq scx_netaware"
+	all="fair kernel:scx_simple kernel:scx_central kernel:scx_userland scx_central scx_mutex scx_avxfreq scx_netaware scx_user scx_user:lc"
 	scheds=$all
 	kernel=$(grep -vE '^\s*(#|$)' "$bench_root/vmconfigs/kernels" | head -n1 | cut -d. -f1-2)
 	while [ $# -gt 0 ]; do
@@ -100,10 +103,12 @@ one() {
 	if [ "$name" != fair ]; then
 		case "$name" in	# kernel:NAME is the kernel's example, NAME ours
 		kernel:*) cmd=/cz/peers/${name#kernel:} ;;
+		scx_user:lc) cmd="scx_user --policy lc --lc-comm cyclictest" ;;
 		*) cmd=$name ;;
 		esac
 		t0=$(now)
-		"$cmd" > "$TMP/sched.log" 2>&1 &
+		# shellcheck disable=SC2086 # $cmd: the command and its options
+		$cmd > "$TMP/sched.log" 2>&1 &
 		SCHED_PID=$!
 		if ! wait_state enabled 90; then
 			echo "$name (rep $rep) did not attach within 90 s:"
@@ -180,7 +185,7 @@ END {
 	printf "%-20s %8s %8s %8s   %-20s %8s %8s %8s %8s %8s\n", "scheduler", "p50/f", "p99/f", "hack/f", "counterpart", "attach", "p99", "hack", "bpf_hog", "bpf_hack"
 	for (i = 1; i <= k; i++) {
 		if (s[i] == "fair") continue
-		cp = s[i] ~ /^kernel:/ ? "-" : (s[i] == "scx_central" ? "kernel:scx_central" : "kernel:scx_simple")
+		cp = s[i] ~ /^kernel:/ ? "-" : (s[i] == "scx_central" ? "kernel:scx_central" : (s[i] ~ /^scx_user/ ? "kernel:scx_userland" : "kernel:scx_simple"))
 		printf "%-20s %8s %8s %8s   %-20s", s[i], ratio(m[s[i], 4], m["fair", 4]),
 			ratio(m[s[i], 5], m["fair", 5]), ratio(m[s[i], 7], m["fair", 7]), cp
 		if (cp == "-") { print ""; continue }
