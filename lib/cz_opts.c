@@ -47,6 +47,16 @@ static bool check_args_only;
 static u64 *tunable_vals;		/* for the tunable options' parser */
 static struct cz_taskset *rules;	/* for the rule options' parser */
 
+/*
+ * --version: "scx_NAME (controlzone) VERSION", the GNU form that help2man
+ * reads the program, package and version from for the man page.
+ */
+static void print_version(FILE *f, struct argp_state *state)
+{
+	(void)state;
+	fprintf(f, "scx_%s (controlzone) %s\n", the_sched->name, CZ_VERSION);
+}
+
 void cz_usage_error(struct argp_state *state, const char *fmt, ...)
 {
 	va_list ap;
@@ -310,7 +320,7 @@ int cz_opts_parse(const struct cz_sched *s, int argc, char **argv,
 		.doc = s->doc, .children = children,
 	};
 
-	argp_program_version = "controlzone " CZ_VERSION;
+	argp_program_version_hook = print_version;
 	argp_err_exit_status = CZ_EXIT_USAGE;
 	the_sched = s;
 	if (tables_valid(s)) {

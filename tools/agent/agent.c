@@ -4,7 +4,7 @@
  * it starts the zone's scheduler and services, keeps them running, and
  * answers the zone supervisor on the host over one virtio-serial port.
  *
- *   cz-agent [--config FILE] [PORT]
+ *   cz-agent [--config FILE] [PORT]     (-h: usage, -v: version)
  *
  * PORT defaults to the virtio-serial port named cz.agent (udev's
  * /dev/virtio-ports/cz.agent; without udev, the /dev/vportNpM whose
@@ -1058,6 +1058,21 @@ static void reap(void)
 	}
 }
 
+static const char usage[] =
+"usage: cz-agent [--config FILE] [PORT] [-v] [-h]\n"
+"\n"
+"The agent inside a Control Zone, started by the zone's /init: it starts\n"
+"the zone's scheduler and services and answers the zone's supervisor on\n"
+"the host, one JSON object per line, over the virtio-serial port PORT\n"
+"(default " PORT_DEFAULT ").\n"
+"  --config FILE       the zone's scheduler and services (default\n"
+"                      " CONFIG_DEFAULT ", written by czctl zone up)\n"
+"  -v, --version       print the version\n"
+"  -h, --help          this text\n"
+"\n"
+"Exit status: 0 shut down by request or SIGTERM, 1 the port or FILE\n"
+"cannot be opened or read, 2 bad arguments.\n";
+
 int main(int argc, char **argv)
 {
 	const char *port = PORT_DEFAULT, *config = CONFIG_DEFAULT;
@@ -1072,8 +1087,15 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
 			config = argv[++i];
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage, stdout);
+			return CZ_EXIT_OK;
+		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v")) {
+			puts("cz-agent (controlzone) " CZ_VERSION);
+			return CZ_EXIT_OK;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "usage: cz-agent [--config FILE] [PORT]\n");
+			cz_say("%s option %s (see --help)", strcmp(argv[i], "--config") ?
+			       "unknown" : "a FILE is needed after the", argv[i]);
 			return CZ_EXIT_USAGE;
 		} else {
 			port = argv[i];

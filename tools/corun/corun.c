@@ -298,7 +298,7 @@ int main(int argc, char **argv)
 	char err[256];
 
 	cz_prog = "cz-corun";
-	argp_program_version = "controlzone " CZ_VERSION;
+	argp_program_version = "cz-corun (controlzone) " CZ_VERSION;
 	argp_err_exit_status = CZ_EXIT_USAGE;
 	argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	b_is_rest = !(cz_ts_sets(&opts.ts) & CORUN_SET_B);

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help"))
 		return print_usage();
 	if (!strcmp(cmd, "--version")) {
-		puts("czctl (controlzone " CZ_VERSION ")");
+		puts("czctl (controlzone) " CZ_VERSION);
 		return CZ_EXIT_OK;
 	}
 	argc--;

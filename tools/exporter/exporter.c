@@ -432,7 +432,7 @@ int main(int argc, char **argv)
 			openmetrics = true;
 			break;
 		case 'v':
-			puts("cz-exporter (controlzone " CZ_VERSION ")");
+			puts("cz-exporter (controlzone) " CZ_VERSION);
 			return CZ_EXIT_OK;
 		case 'h':
 			fputs(usage, stdout);
