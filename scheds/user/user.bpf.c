@@ -13,12 +13,16 @@
  *   without having to hold them back, and a late decision for a task with
  *   a small key still runs first. The CPU that drains decisions wakes idle
  *   CPUs for the ones it cannot run itself.
+ * - Except: a waking task that finds an idle CPU runs there at once
+ *   (idle_direct, on by default), as the kernel's scx_userland does; the
+ *   policy is charged its CPU time with its next message.
  * - A message wakes the loader; its threads are served first: a woken
- *   loader thread runs next on its CPU, preempting what runs there
- *   (cz_loader_wakeup()). That preemption is what lets a woken task run
- *   promptly when every CPU is busy: the loader's CPU, once the loader
- *   sleeps again, dispatches the decision it just made. Per-CPU kthreads
- *   and the loader's threads never go through user space.
+ *   loader thread runs next on the CPU that woke it, preempting what runs
+ *   there (cz_loader_wakeup()). That CPU just enqueued the task to decide
+ *   on, usually its own: once the loader sleeps again, the same CPU drains
+ *   the decision and runs it, with no IPI on the way. That preemption is
+ *   what lets a woken task run promptly when every CPU is busy. Per-CPU
+ *   kthreads and the loader's threads never go through user space.
  * - Nothing waits for user space beyond a bound. Every task handed over
  *   is also on a FIFO wait list (a BPF queue map). ops.dispatch looks at
  *   its head: a task not decided on within max_wait_ms, or any task once
@@ -38,8 +42,9 @@
  *
  * Limits: one loader thread decides for all CPUs, and every wakeup costs a
  * round trip through it (rtt_p50_us/rtt_p99_us in the stats); the shared
- * queues suit a zone of tens of CPUs. A task allowed on few CPUs waits in
- * the shared queue until one of them dispatches.
+ * queues suit a zone of tens of CPUs. A task allowed on few CPUs, with a
+ * key no smaller than what its CPU runs, waits in the shared queue until
+ * one of them dispatches.
  */
 #include "cz_common.bpf.h"
 #include "cz_taskset.bpf.h"
@@ -58,6 +63,7 @@ enum {
 	SCAN_MAX	= 16,
 	KICK_MAX	= 8,	/* idle CPUs woken per ops.dispatch */
 	WAIT_MAX	= 65536,
+	SCAN_AGE_NS	= 1000 * NSEC_PER_USEC,
 	TIMER_NS	= 10 * NSEC_PER_MSEC,
 };
 
@@ -222,11 +228,31 @@ static void rtt_record(u64 ns)
 s32 BPF_STRUCT_OPS(user_select_cpu, struct task_struct *p, s32 prev_cpu,
 		   u64 wake_flags)
 {
+	s32 this = bpf_get_smp_processor_id(), cpu;
 	bool idle;
 
-	/* Where others run is the policy's call, made at dispatch time. */
-	if (!cz_is_loader(p))
-		return prev_cpu;
+	/*
+	 * A waking task that finds an idle CPU runs there at once: with a CPU
+	 * free, the answer of every work-conserving policy is "now", and the
+	 * round trip would only delay it. Everything else is the policy's
+	 * call, made at dispatch time.
+	 */
+	if (!cz_is_loader(p)) {
+		cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
+		if (idle && cz_tunable(TUN_IDLE_DIRECT)) {
+			cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), 0);
+			cz_stat_inc(ST_IDLE_DIRECT);
+		}
+		return cpu;
+	}
+	/*
+	 * The loader runs where it was woken: that CPU just enqueued the task
+	 * it is to decide on, usually its own, which then runs there as soon
+	 * as the loader sleeps again. No IPI on the way, and under qemu TCG,
+	 * no waiting for another vCPU's thread to get the host's CPU.
+	 */
+	if (bpf_cpumask_test_cpu(this, p->cpus_ptr))
+		return this;
 	return scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 }
 
@@ -380,8 +406,17 @@ static void scan_wait_list(u64 now)
 {
 	u64 max_wait = cz_tunable(TUN_MAX_WAIT_MS) * NSEC_PER_MSEC;
 	bool stalled = user_stalled(now);
+	struct wait_entry head;
 	u32 i;
 
+	/*
+	 * A young head is neither late nor worth a task lookup yet: decided
+	 * entries wait SCAN_AGE_NS to be popped in a batch, which keeps the
+	 * common dispatch to one peek.
+	 */
+	if (bpf_map_peek_elem(&wait_list, &head) ||
+	    (now < head.enq_ns + SCAN_AGE_NS && !stalled))
+		return;
 	if (__sync_lock_test_and_set(&scan_busy, 1))
 		return;
 	bpf_for(i, 0, SCAN_MAX) {

@@ -29,6 +29,8 @@
 	  "fallback: tasks run while the policy was silent for stall_ms")	\
 	X(ST_FB_FULL, "fb_full", CZ_STAT_COUNTER,				\
 	  "fallback: tasks the ring buffer or the wait list had no room for")	\
+	X(ST_IDLE_DIRECT, "idle_direct", CZ_STAT_COUNTER,			\
+	  "waking tasks run at once on the idle CPU they found (idle_direct)") \
 	X(ST_DIRECT, "direct", CZ_STAT_COUNTER,					\
 	  "per-CPU kthreads and loader threads run without asking the policy")	\
 	X(ST_PREEMPT, "preempt", CZ_STAT_COUNTER,				\
@@ -60,6 +62,8 @@ enum user_stat {
 	  "The policy silent this long: tasks skip it and run from the fallback queue") \
 	X(TUN_MAX_WAIT_MS, "max_wait_ms", 10, 20000, 1000,			\
 	  "A task the policy has not decided on this long runs from the fallback queue") \
+	X(TUN_IDLE_DIRECT, "idle_direct", 0, 1, 1,				\
+	  "1: a waking task that finds an idle CPU runs there without asking the policy") \
 	X(TUN_LC_PCT, "lc_pct", 1, 100, 80,					\
 	  "lc policy: share of the CPU time latency-critical tasks may take first")
 

@@ -192,6 +192,29 @@ wait_line() {
 	done
 }
 
+# under_load NAME SECS [CMD...]: stress-ng on every CPU for SECS, CMD (if
+# any) next to it, then hackbench loops until the hogs' last 2 s; then a
+# check each that both finished, that NAME is still enabled and that its
+# loader ($SCHED_PID) still runs.
+under_load() {
+	ul_name=$1 ul_secs=$2
+	shift 2
+	ul_end=$(($(date +%s) + ul_secs - 2))
+	stress-ng --cpu "$(nproc)" -t "$ul_secs" -q &
+	ul_hogs=$!
+	[ $# -eq 0 ] || "$@"
+	ul_hb=0
+	while [ "$(date +%s)" -lt $ul_end ]; do
+		hackbench -g 2 -l 50 > /dev/null 2>&1 || bad "hackbench failed"
+		ul_hb=$((ul_hb + 1))
+	done
+	wait $ul_hogs
+	check "stress-ng finished under $ul_name" [ $? -eq 0 ]
+	check "hackbench ran to completion $ul_hb times" [ $ul_hb -gt 0 ]
+	check "still enabled after ${ul_secs}s of load" [ "$(scx_state)" = enabled ]
+	check "loader still running" kill -0 "$SCHED_PID"
+}
+
 ok() {
 	CZ_PASS=$((CZ_PASS + 1))
 	echo "PASS: $*"

@@ -35,22 +35,12 @@ fi
 ok "enabled"
 check "root/ops is 'central'" [ "$(scx_ops)" = central ]
 
-stress-ng --cpu "$NCPU" -t "$LOAD_SECS" -q &
-HOGS=$!
 # Wakeups that are owed CPU time, next to hogs: must preempt at once. Kept
 # off the central CPU (cyclictest alone would pin itself to CPU 0).
-cyclictest -q --policy=other -i 1000 -D 5 -a 1-$((NCPU - 1)) > /dev/null 2>&1
-end=$(($(date +%s) + LOAD_SECS - 6))
-hb=0
-while [ "$(date +%s)" -lt $end ]; do
-	hackbench -g 2 -l 50 > /dev/null 2>&1 || bad "hackbench failed"
-	hb=$((hb + 1))
-done
-wait $HOGS
-check "stress-ng finished under scx_central" [ $? -eq 0 ]
-check "hackbench ran to completion $hb times" [ $hb -gt 0 ]
-check "still enabled after ${LOAD_SECS}s of load" [ "$(scx_state)" = enabled ]
-check "loader still running" kill -0 "$SCHED_PID"
+wakeups() {
+	cyclictest -q --policy=other -i 1000 -D 5 -a 1-$((NCPU - 1)) > /dev/null 2>&1
+}
+under_load scx_central "$LOAD_SECS" wakeups
 
 sched_stop
 rc=$?
