@@ -9,9 +9,10 @@ Debian's kubectl cannot validate without one).
       of the wrong type, is an error, as the API server's strict decoding
       makes it), then what a controlzone scheduler DaemonSet must have:
       the node label selector naming a known scheduler, that scheduler's
-      image at version V, hostPID, no privileged mode, exactly the
-      capabilities SYS_ADMIN, BPF, PERFMON, SYS_RESOURCE, the hostPath
-      mounts /sys/kernel/sched_ext and /var/run/scx, a bounded
+      image at version V (controlzone/scx_NAME:V, under a registry or
+      not), hostPID, no privileged mode, exactly the capabilities
+      SYS_ADMIN, BPF, PERFMON, SYS_RESOURCE, the hostPath mounts
+      /sys/kernel/sched_ext and /var/run/scx, a bounded
       terminationGracePeriodSeconds, every $(VAR) of its args defined,
       every ConfigMap key it reads present in the file, and every option
       of its args listed in the scheduler's --help (file H).
@@ -25,10 +26,9 @@ Debian's kubectl cannot validate without one).
       container's args replaced (A,B: comma-separated). $(VAR) in the
       args is expanded from the container's env and the ConfigMaps, as the
       kubelet does it (podman 4.3's kube play passes it on literally). A
-      mount under /sys
-      that this host's sysfs lacks (/sys/kernel/sched_ext without
-      sched_ext) is moved to /host/sys/...: a container's /sys is the
-      host's read-only sysfs, where no mount point can be made; stderr
+      mount under /sys that this host's sysfs lacks (/sys/kernel/sched_ext
+      without sched_ext) is moved to /host/sys/...: a container's /sys is
+      the host's read-only sysfs, where no mount point can be made; stderr
       says which.
 
 Exit status: 0 fine; 1 problems found; 2 bad usage or an unreadable file.
@@ -220,9 +220,11 @@ def check_daemonset(ds, docs, args, errs):
         return
     c = cs[0]
     p = "spec.template.spec.containers[0]"
+    # The shipped name, or the same under a registry (REGISTRY/controlzone/...).
     want = f"controlzone/{sched}:{args.version}"
-    if c.get("image") != want:
-        errs.append(f"{p}.image: must be {want} (got {c.get('image')!r})")
+    img = str(c.get("image"))
+    if img != want and not img.endswith("/" + want):
+        errs.append(f"{p}.image: must be [REGISTRY/]{want} (got {c.get('image')!r})")
     sc = c.get("securityContext") or {}
     if sc.get("privileged") is True:
         errs.append(f"{p}.securityContext.privileged: must not be true")

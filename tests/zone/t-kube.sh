@@ -13,7 +13,7 @@
 # naming the problem, on copies broken on purpose (a misspelt field, a
 # missing capability, privileged, a ConfigMap key that is not there, an
 # option the scheduler does not have, the sched_ext mount removed, a
-# string where a boolean belongs) and exits 2 on a file that is not YAML;
+# string where a boolean belongs, another version's image) and exits 2 on a file that is not YAML;
 # the pod template played with its args replaced by --version prints
 # "scx_NAME (controlzone) VERSION" (podman logs) and exits 0, with the
 # capabilities this host can grant, the mounts, a read-only root and the
@@ -90,6 +90,7 @@ for m in "$root"/deploy/kubernetes/*.yaml; do
 	broken "$m" '0,/- --[a-z]/s/- --\([a-z]\)/- --no-such-\1/' 'is not an option of'
 	broken "$m" 's#path: /sys/kernel/sched_ext#path: /sys/kernel/other#' '/sys/kernel/sched_ext is not mounted'
 	broken "$m" 's/hostPID: true/hostPID: "true"/' 'hostPID: not a boolean'
+	broken "$m" "s#image: \(.*\):$version#image: \1:0.0.0-other#" 'image: must be'
 	printf 'a: [b\n' > "$W/notyaml.yaml"
 	/usr/bin/python3 "$check_py" check "$W/notyaml.yaml" --version "$version" \
 		--schedulers "$scheds" --help-file "$W/help" > "$W/check.out" 2>&1
