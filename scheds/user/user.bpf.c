@@ -33,6 +33,10 @@
  *   does not sit on it. A stopped loader leaves a working round-robin
  *   scheduler; a killed one takes the scheduler with it (its link closes)
  *   and the kernel falls back to the fair class.
+ * - Except after a synchronous wakeup (the waker said it is about to
+ *   sleep): the loader then queues first on that CPU without preempting,
+ *   and runs when the waker stops, deciding for all it woke in one batch
+ *   (sync_wait). Timer and network wakeups are not synchronous.
  * - A decided task that cannot run on the CPU draining its decision
  *   preempts its own CPU if that runs a task with a larger key.
  * - A decision is only honoured for the enqueue it answers: each enqueue
@@ -65,6 +69,7 @@ enum {
 	WAIT_MAX	= 65536,
 	SCAN_AGE_NS	= 1000 * NSEC_PER_USEC,
 	TIMER_NS	= 10 * NSEC_PER_MSEC,
+	SYNC_NS		= 1000 * NSEC_PER_USEC,	/* a sync wakeup's loader wakeup follows within */
 };
 
 const volatile u32 nr_cpus = 1;
@@ -121,6 +126,8 @@ struct task_ctx {
 
 /* The key of what each CPU runs; 0: not preemptible for a decision. */
 u64 cpu_key[CZ_MAX_CPUS];
+/* When each CPU last made a synchronous wakeup (loader_wakeup()). */
+u64 cpu_sync_wake[CZ_MAX_CPUS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -238,6 +245,8 @@ s32 BPF_STRUCT_OPS(user_select_cpu, struct task_struct *p, s32 prev_cpu,
 	 * call, made at dispatch time.
 	 */
 	if (!cz_is_loader(p)) {
+		if ((wake_flags & SCX_WAKE_SYNC) && this < CZ_MAX_CPUS)
+			cpu_sync_wake[this] = bpf_ktime_get_ns();
 		cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 		if (idle && cz_tunable(TUN_IDLE_DIRECT)) {
 			cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), 0);
@@ -256,6 +265,30 @@ s32 BPF_STRUCT_OPS(user_select_cpu, struct task_struct *p, s32 prev_cpu,
 	return scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 }
 
+/*
+ * A woken loader thread runs next on its CPU (cz_loader_wakeup()),
+ * preempting what runs there, unless that CPU just made a synchronous
+ * wakeup: its task said it is about to sleep (a pipe's or a socket's
+ * writer), and the loader runs when it does, with the decisions for what
+ * it woke meanwhile in one batch.
+ */
+static bool loader_wakeup(struct task_struct *p, u64 enq_flags)
+{
+	s32 cpu = scx_bpf_task_cpu(p);
+	u64 sync;
+
+	if (!(enq_flags & SCX_ENQ_WAKEUP) || !cz_is_loader(p) ||
+	    cpu < 0 || cpu >= CZ_MAX_CPUS || !cz_tunable(TUN_SYNC_WAIT))
+		return cz_loader_wakeup(p, enq_flags, slice_ns());
+	sync = cpu_sync_wake[cpu];
+	if (!sync || bpf_ktime_get_ns() - sync > SYNC_NS)
+		return cz_loader_wakeup(p, enq_flags, slice_ns());
+	cpu_sync_wake[cpu] = 0;
+	cz_stat_inc(ST_SYNC_WAIT);
+	return cz_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns(),
+			     enq_flags | SCX_ENQ_HEAD);
+}
+
 void BPF_STRUCT_OPS(user_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct wait_entry w = { .pid = p->pid };
@@ -264,7 +297,7 @@ void BPF_STRUCT_OPS(user_enqueue, struct task_struct *p, u64 enq_flags)
 	u64 now, ran;
 
 	if (cz_is_percpu_kthread(p) || cz_is_loader(p)) {
-		if (!cz_loader_wakeup(p, enq_flags, slice_ns()))
+		if (!loader_wakeup(p, enq_flags))
 			cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), enq_flags);
 		cz_stat_inc(ST_DIRECT);
 		return;

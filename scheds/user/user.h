@@ -31,6 +31,8 @@
 	  "fallback: tasks the ring buffer or the wait list had no room for")	\
 	X(ST_IDLE_DIRECT, "idle_direct", CZ_STAT_COUNTER,			\
 	  "waking tasks run at once on the idle CPU they found (idle_direct)") \
+	X(ST_SYNC_WAIT, "sync_wait", CZ_STAT_COUNTER,				\
+	  "loader wakeups queued behind a synchronous waker instead of preempting it") \
 	X(ST_DIRECT, "direct", CZ_STAT_COUNTER,					\
 	  "per-CPU kthreads and loader threads run without asking the policy")	\
 	X(ST_PREEMPT, "preempt", CZ_STAT_COUNTER,				\
@@ -62,6 +64,8 @@ enum user_stat {
 	  "The policy silent this long: tasks skip it and run from the fallback queue") \
 	X(TUN_MAX_WAIT_MS, "max_wait_ms", 10, 20000, 1000,			\
 	  "A task the policy has not decided on this long runs from the fallback queue") \
+	X(TUN_SYNC_WAIT, "sync_wait", 0, 1, 1,					\
+	  "1: after a synchronous wakeup the loader waits for the waker to sleep instead of preempting it") \
 	X(TUN_IDLE_DIRECT, "idle_direct", 0, 1, 1,				\
 	  "1: a waking task that finds an idle CPU runs there without asking the policy") \
 	X(TUN_LC_PCT, "lc_pct", 1, 100, 80,					\

@@ -215,6 +215,16 @@ under_load() {
 	check "loader still running" kill -0 "$SCHED_PID"
 }
 
+# check_sigkill SCHED: start SCHED, SIGKILL its loader; checks that the
+# kernel disables it within 5 s and that tasks still run (the fair class).
+check_sigkill() {
+	sched_start "/tmp/$1.kill.log" "$1"
+	kill -KILL "$SCHED_PID"
+	wait "$SCHED_PID" 2>/dev/null
+	check "SIGKILL: state disabled within 5 s" wait_state disabled 5
+	check "SIGKILL: tasks still run (fair class)" stress-ng --cpu 1 -t 1 -q
+}
+
 ok() {
 	CZ_PASS=$((CZ_PASS + 1))
 	echo "PASS: $*"

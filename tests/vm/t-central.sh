@@ -94,10 +94,6 @@ if [ -w /sys/devices/system/cpu/cpu$LAST/online ]; then
 fi
 
 # --- SIGKILL: the kernel falls back to the fair class ---
-sched_start /tmp/central3.log scx_central
-kill -KILL "$SCHED_PID"
-wait "$SCHED_PID" 2>/dev/null
-check "SIGKILL: state disabled within 5 s" wait_state disabled 5
-check "SIGKILL: tasks still run (fair class)" stress-ng --cpu 1 -t 1 -q
+check_sigkill scx_central
 
 summary

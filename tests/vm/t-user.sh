@@ -115,10 +115,6 @@ check "lc policy: its p99 $6 us, below half the vtime policy's $3 us" \
 	awk -v a="$6" -v b="$3" 'BEGIN { exit !(a > 0 && b > 0 && a * 2 < b) }'
 
 # --- SIGKILL: the kernel falls back to the fair class ---
-sched_start /tmp/user4.log scx_user
-kill -KILL "$SCHED_PID"
-wait "$SCHED_PID" 2>/dev/null
-check "SIGKILL: state disabled within 5 s" wait_state disabled 5
-check "SIGKILL: tasks still run (fair class)" stress-ng --cpu 1 -t 1 -q
+check_sigkill scx_user
 
 summary
