@@ -226,10 +226,11 @@ static __always_inline bool cz_is_loader(const struct task_struct *p)
 
 /*
  * From ops.enqueue: if @p is a loader thread that woke up, put it at the
- * head of its CPU, preempting what runs there, and return true.
+ * head of its CPU, preempting what runs there if @preempt (else it runs as
+ * soon as that stops), and return true.
  */
 static __always_inline bool cz_loader_wakeup(struct task_struct *p, u64 enq_flags,
-					     u64 slice)
+					     u64 slice, bool preempt)
 {
 	s32 cpu;
 
@@ -239,7 +240,8 @@ static __always_inline bool cz_loader_wakeup(struct task_struct *p, u64 enq_flag
 	if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 		return false;
 	return cz_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice,
-			     enq_flags | SCX_ENQ_HEAD | SCX_ENQ_PREEMPT);
+			     enq_flags | SCX_ENQ_HEAD |
+			     (preempt ? SCX_ENQ_PREEMPT : 0));
 }
 
 /* ---- small helpers ---- */

@@ -176,7 +176,7 @@ void BPF_STRUCT_OPS(central_enqueue, struct task_struct *p, u64 enq_flags)
 	 * MAX_PLACE_SCAN), which under overload took its stats replies to
 	 * hundreds of ms.
 	 */
-	if (cz_loader_wakeup(p, enq_flags, slice_ns())) {
+	if (cz_loader_wakeup(p, enq_flags, slice_ns(), true)) {
 		cz_stat_inc(ST_DIRECT);
 		return;
 	}

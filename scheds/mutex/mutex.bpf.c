@@ -527,7 +527,7 @@ void BPF_STRUCT_OPS(mutex_enqueue, struct task_struct *p, u64 enq_flags)
 		if (t)
 			t->cls = CLS_NONE;
 		cz_stat_inc(ST_DIRECT);
-		if (cz_loader_wakeup(p, enq_flags, slice_of(CLS_BE)))
+		if (cz_loader_wakeup(p, enq_flags, slice_of(CLS_BE), true))
 			return;
 		if (p->nr_cpus_allowed == 1) {
 			cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_of(CLS_BE), enq_flags);

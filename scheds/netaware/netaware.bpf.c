@@ -449,7 +449,7 @@ void BPF_STRUCT_OPS(netaware_enqueue, struct task_struct *p, u64 enq_flags)
 		cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), enq_flags);
 		return;
 	}
-	if (cz_loader_wakeup(p, enq_flags, slice_ns()))
+	if (cz_loader_wakeup(p, enq_flags, slice_ns(), true))
 		return;
 
 	tctx = task_ctx(p);

@@ -275,18 +275,19 @@ s32 BPF_STRUCT_OPS(user_select_cpu, struct task_struct *p, s32 prev_cpu,
 static bool loader_wakeup(struct task_struct *p, u64 enq_flags)
 {
 	s32 cpu = scx_bpf_task_cpu(p);
+	bool preempt = true;
 	u64 sync;
 
-	if (!(enq_flags & SCX_ENQ_WAKEUP) || !cz_is_loader(p) ||
-	    cpu < 0 || cpu >= CZ_MAX_CPUS || !cz_tunable(TUN_SYNC_WAIT))
-		return cz_loader_wakeup(p, enq_flags, slice_ns());
-	sync = cpu_sync_wake[cpu];
-	if (!sync || bpf_ktime_get_ns() - sync > SYNC_NS)
-		return cz_loader_wakeup(p, enq_flags, slice_ns());
-	cpu_sync_wake[cpu] = 0;
-	cz_stat_inc(ST_SYNC_WAIT);
-	return cz_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns(),
-			     enq_flags | SCX_ENQ_HEAD);
+	if ((enq_flags & SCX_ENQ_WAKEUP) && cz_tunable(TUN_SYNC_WAIT) &&
+	    cpu >= 0 && cpu < CZ_MAX_CPUS && cz_is_loader(p)) {
+		sync = cpu_sync_wake[cpu];
+		if (sync && bpf_ktime_get_ns() - sync <= SYNC_NS) {
+			cpu_sync_wake[cpu] = 0;
+			preempt = false;
+			cz_stat_inc(ST_SYNC_WAIT);
+		}
+	}
+	return cz_loader_wakeup(p, enq_flags, slice_ns(), preempt);
 }
 
 void BPF_STRUCT_OPS(user_enqueue, struct task_struct *p, u64 enq_flags)
@@ -356,13 +357,10 @@ void BPF_STRUCT_OPS(user_dequeue, struct task_struct *p, u64 deq_flags)
 		tctx->state = T_NONE;
 }
 
-struct drain_ctx {
-	u64	now;
-};
-
 /*
- * Decisions taken in this ops.dispatch. In a map, not in drain_ctx: the
- * verifier would walk the callback once per value of a counter it can see.
+ * Decisions taken in this ops.dispatch. In a map, not in the callback's
+ * context: the verifier would walk the callback once per value of a
+ * counter it can see.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -393,10 +391,13 @@ static void preempt_for(struct task_struct *p, u64 key)
 	}
 }
 
-/* One decision from the loader: queue its task if it still waits for it. */
+/*
+ * One decision from the loader: queue its task if it still waits for it.
+ * @data: the time ops.dispatch started.
+ */
 static long take_decision(struct bpf_dynptr *dp, void *data)
 {
-	struct drain_ctx *d = data;
+	u64 *now = data;
 	struct task_struct *p;
 	struct task_ctx *tctx;
 	struct user_run run;
@@ -414,7 +415,7 @@ static long take_decision(struct bpf_dynptr *dp, void *data)
 	if (tctx && tctx->state == T_WAITING && tctx->seq == run.seq) {
 		tctx->state = T_NONE;
 		tctx->keyed = true;
-		rtt_record(d->now - tctx->enq_ns);
+		rtt_record(*now - tctx->enq_ns);
 		scx_bpf_dsq_insert_vtime(p, USER_DSQ,
 					 run.slice_ns ? run.slice_ns : slice_ns(),
 					 run.key, 0);
@@ -482,14 +483,14 @@ static void scan_wait_list(u64 now)
 
 void BPF_STRUCT_OPS(user_dispatch, s32 cpu, struct task_struct *prev)
 {
-	struct drain_ctx d = { .now = bpf_ktime_get_ns() };
 	u32 zero = 0, *taken = bpf_map_lookup_elem(&drain_taken, &zero);
+	u64 now = bpf_ktime_get_ns();
 	s32 queued;
 
 	if (taken)
 		*taken = 0;
-	bpf_user_ringbuf_drain(&from_user, take_decision, &d, 0);
-	scan_wait_list(d.now);
+	bpf_user_ringbuf_drain(&from_user, take_decision, &now, 0);
+	scan_wait_list(now);
 	/* What the policy was late on has waited longest: it goes first. */
 	if (cz_dsq_move_to_local(FALLBACK_DSQ) ||
 	    cz_dsq_move_to_local(USER_DSQ)) {
