@@ -489,7 +489,11 @@ void BPF_STRUCT_OPS(user_dispatch, s32 cpu, struct task_struct *prev)
 
 	if (taken)
 		*taken = 0;
-	bpf_user_ringbuf_drain(&from_user, take_decision, &now, 0);
+	/*
+	 * No wakeup: the policy thread never waits for room in from_user, and
+	 * a wakeup is an irq_work per draining call.
+	 */
+	bpf_user_ringbuf_drain(&from_user, take_decision, &now, BPF_RB_NO_WAKEUP);
 	scan_wait_list(now);
 	/* What the policy was late on has waited longest: it goes first. */
 	if (cz_dsq_move_to_local(FALLBACK_DSQ) ||
