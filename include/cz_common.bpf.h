@@ -68,6 +68,7 @@ enum {
 	CLOCK_MONOTONIC	= 1,	/* for bpf_timer_init() */
 	EINVAL		= 22,
 	ENOMEM		= 12,
+	ENOENT		= 2,
 };
 
 /*
@@ -99,6 +100,27 @@ static inline bool cz_dsq_insert(struct task_struct *p, u64 dsq_id,
 		return scx_bpf_dsq_insert___v2___cz(p, dsq_id, slice, enq_flags);
 	scx_bpf_dsq_insert(p, dsq_id, slice, enq_flags);
 	return true;
+}
+
+/*
+ * 6.19 passes vtime insertion's arguments in a struct (BPF's five-argument
+ * limit left no room to say which scheduler calls). With a sub-scheduler
+ * attached (7.3) the old kfunc cannot tell and fails the caller's
+ * scheduler, so this form is used wherever it exists.
+ */
+static inline void cz_dsq_insert_vtime(struct task_struct *p, u64 dsq_id,
+				       u64 slice, u64 vtime, u64 enq_flags)
+{
+	if (bpf_ksym_exists(__scx_bpf_dsq_insert_vtime)) {
+		struct scx_bpf_dsq_insert_vtime_args args = {
+			.dsq_id = dsq_id, .slice = slice, .vtime = vtime,
+			.enq_flags = enq_flags,
+		};
+
+		__scx_bpf_dsq_insert_vtime(p, &args);
+		return;
+	}
+	scx_bpf_dsq_insert_vtime(p, dsq_id, slice, vtime, enq_flags);
 }
 
 /* 7.1 gave moving a DSQ's head to the local DSQ an enq_flags argument. */
@@ -198,6 +220,9 @@ static __always_inline void cz_record_exit(struct scx_exit_info *ei)
 	rec->kind = ei->kind;
 }
 
+/* CPUs in the CPU form, cids in the cid form (sub-schedulers). */
+#include "cz_cpu.bpf.h"
+
 /* ---- the loader's own threads ---- */
 
 /*
@@ -236,8 +261,8 @@ static __always_inline bool cz_loader_wakeup(struct task_struct *p, u64 enq_flag
 
 	if (!(enq_flags & SCX_ENQ_WAKEUP) || !cz_is_loader(p))
 		return false;
-	cpu = scx_bpf_task_cpu(p);
-	if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+	cpu = cz_task_cpu(p);
+	if (!cz_may_run(p, cpu))
 		return false;
 	return cz_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice,
 			     enq_flags | SCX_ENQ_HEAD |

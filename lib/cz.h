@@ -50,16 +50,30 @@ struct cz_opts {
 	bool	partial;	/* -p: only SCHED_EXT tasks switch */
 	double	duration_s;	/* --duration: exit after this long; 0: never */
 	const char *stats_socket;	/* --stats-socket: path; NULL: none */
+	/*
+	 * --cgroup: run as a sub-scheduler of this cgroup2 directory (kernel
+	 * 7.3+, under a root such as scx_zones); NULL: the whole machine.
+	 */
+	const char *cgroup;
+	u64	cgroup_id;	/* its id (the directory's inode) */
+	char	cgroup_socket[108];	/* the default stats socket with --cgroup */
 };
 
 struct cz_sched {
 	const char			*name;	/* ops name, e.g. "central" */
 	const char			*doc;	/* one line for --help */
+	/*
+	 * The scheduler has a cid form (include/cz_cpu.bpf.h) and so may run
+	 * as a sub-scheduler: libcz offers --cgroup, and open() must open the
+	 * cid-form skeleton when opts->cgroup is set.
+	 */
+	bool				sub;
 	const struct argp_option	*options;	/* policy options */
 	argp_parser_t			parse;		/* their parser */
 	/*
-	 * Open the skeleton and set its read-only data from the options; may be
-	 * called again after a kernel-requested restart. NULL on failure.
+	 * Open the skeleton (the cid form's with opts->cgroup) and set its
+	 * read-only data from the options; may be called again after a
+	 * kernel-requested restart. NULL on failure.
 	 */
 	struct bpf_object_skeleton	*(*open)(const struct cz_opts *opts);
 	/*
@@ -111,6 +125,9 @@ double cz_opt_double(struct argp_state *state, const char *opt,
 /* One-line error, short usage, exit 2. */
 void cz_usage_error(struct argp_state *state, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
+
+/* The running kernel's BTF has struct @name (e.g. "sched_ext_ops_cid"). */
+bool cz_kernel_has_btf_type(const char *name);
 
 /* The exit record, decoded. */
 const char *cz_exit_kind_name(int kind);

@@ -202,6 +202,23 @@ static int write_self(struct bpf_map *self)
 	return -1;
 }
 
+/* Why attaching under a root can fail, as the kernel's errno says it. */
+static const char *attach_hint_sub(int err)
+{
+	switch (err) {
+	case ENODEV:
+		return " (no root scheduler runs, or the cgroup went away)";
+	case ENOENT:
+		return " (the root refused the cgroup: for scx_zones, not one of its --zone cgroups)";
+	case EBUSY:
+	case EEXIST:
+		return " (a scheduler already runs on this cgroup)";
+	case EINVAL:
+		return " (see dmesg: e.g. a cgroup the root's scheduler does not allow)";
+	}
+	return "";
+}
+
 /* One attach: returns a loader exit code, or -1 to re-open and re-attach. */
 static int run_once(struct run *r)
 {
@@ -235,6 +252,11 @@ static int run_once(struct run *r)
 	if (!cz_read_line(CZ_SCX_HOTPLUG_SEQ, seq, sizeof(seq)))
 		cz_ops_set_u64(*skel->obj, ops, "hotplug_seq",
 			       strtoull(seq, NULL, 10), false);
+	if (o->cgroup &&
+	    cz_ops_set_u64(*skel->obj, ops, "sub_cgroup_id", o->cgroup_id, false)) {
+		cz_say("--cgroup: the BPF object's ops have no sub_cgroup_id (not a cid-form object)");
+		goto out;
+	}
 	bpf_map__set_autoattach(ops, false);
 
 	if (bpf_object__load_skeleton(skel)) {
@@ -259,6 +281,7 @@ static int run_once(struct run *r)
 	link = bpf_map__attach_struct_ops(ops);
 	if (!link) {
 		cz_say("attaching the scheduler failed: %s%s", strerror(errno),
+		    o->cgroup ? attach_hint_sub(errno) :
 		    errno == EBUSY || errno == EEXIST ?
 		    " (another sched_ext scheduler is running)" : "");
 		goto out;
@@ -376,7 +399,18 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 			close(r.go_fd);
 		r.ready_fd = r.go_fd = -1;
 	}
-	if (strcmp(state, "disabled") && r.ready_fd < 0) {
+	if (opts.cgroup) {
+		/* A sub-scheduler attaches under the running root. */
+		if (!cz_kernel_has_btf_type("sched_ext_ops_cid")) {
+			cz_say("--cgroup: this kernel has no sched_ext sub-schedulers (7.3 or later)");
+			return CZ_EXIT_FAIL;
+		}
+		if (strcmp(state, "enabled")) {
+			cz_say("--cgroup: no root scheduler runs (sched_ext is %s); start scx_zones first",
+			       state);
+			return CZ_EXIT_FAIL;
+		}
+	} else if (strcmp(state, "disabled") && r.ready_fd < 0) {
 		cz_say("sched_ext is %s with scheduler \"%s\"; stop it first", state, ops);
 		return CZ_EXIT_FAIL;
 	}

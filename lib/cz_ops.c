@@ -4,7 +4,8 @@
  * the object's BTF by member name: the ops flags that come from common
  * options (SCX_OPS_SWITCH_PARTIAL for -p) and hotplug_seq. So loaders
  * never touch sched_ext_ops, and a member a kernel lacks is simply not
- * found instead of a build against that kernel's layout.
+ * found instead of a build against that kernel's layout. Also what the
+ * running kernel's BTF says it has (the cid form's ops, for --cgroup).
  */
 #include <string.h>
 #include <bpf/btf.h>
@@ -62,4 +63,16 @@ struct bpf_map *cz_ops_map(struct bpf_object *obj)
 		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
 			return map;
 	return NULL;
+}
+
+bool cz_kernel_has_btf_type(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool has;
+
+	if (!vmlinux)
+		return false;
+	has = btf__find_by_name_kind(vmlinux, name, BTF_KIND_STRUCT) > 0;
+	btf__free(vmlinux);
+	return has;
 }

@@ -38,6 +38,7 @@ enum {
 	OPT_STATS_SOCKET,
 	OPT_DESCRIBE,
 	OPT_CHECK_ARGS,
+	OPT_CGROUP,
 	OPT_TUNABLE_BASE = 0x1000,	/* + tunable index */
 	OPT_SET_BASE = 0x2000,	/* + set index * NR_CZ_TS_KINDS + kind */
 };
@@ -182,6 +183,43 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/* ---- running as a sub-scheduler ---- */
+
+static const struct argp_option sub_options[] = {
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "Schedule only the tasks of cgroup2 directory PATH and below, as a "
+	  "sub-scheduler under the running root (kernel 7.3+, e.g. scx_zones); "
+	  "stats socket default " CZ_STATS_SOCKET_DIR "/cgroup/<PATH below "
+	  CZ_CGROUP_MOUNT ">/stats", 0 },
+	{ 0 }
+};
+
+static struct cz_opts *the_opts;	/* for the sub option's parser */
+
+static error_t parse_sub(int key, char *arg, struct argp_state *state)
+{
+	struct cz_opts *o = the_opts;
+	const char *rel;
+	char err[256];
+
+	if (key != OPT_CGROUP)
+		return ARGP_ERR_UNKNOWN;
+	if (cz_ts_parse_cgroup(arg, &o->cgroup_id, err, sizeof(err)))
+		cz_usage_error(state, "--cgroup: %s", err);
+	o->cgroup = arg;
+	rel = arg;
+	if (!strncmp(rel, CZ_CGROUP_MOUNT "/", sizeof(CZ_CGROUP_MOUNT)))
+		rel += sizeof(CZ_CGROUP_MOUNT);
+	while (*rel == '/')
+		rel++;
+	if ((size_t)snprintf(o->cgroup_socket, sizeof(o->cgroup_socket),
+			     CZ_STATS_SOCKET_DIR "/cgroup/%s/stats", rel) >=
+	    sizeof(o->cgroup_socket))
+		cz_usage_error(state, "--cgroup: path too long for a stats socket "
+			       "(give --stats-socket)");
+	return 0;
+}
+
 /* ---- tunables as options ---- */
 
 /* Tunable "slice_us" is option --slice-us. */
@@ -306,8 +344,10 @@ int cz_opts_parse(const struct cz_sched *s, int argc, char **argv,
 	const struct argp sched_argp = { .options = s->options, .parser = s->parse };
 	struct argp tunable_argp = { .parser = parse_tunable };
 	struct argp rule_argp = { .parser = parse_rule };
+	const struct argp sub_argp = { .options = sub_options, .parser = parse_sub };
 	struct argp_child children[] = {
 		{ &sched_argp, 0, "Scheduler options:", 1 },
+		{ &sub_argp, 0, "Sub-scheduler:", 2 },
 		{ &tunable_argp, 0, "Tunables (also live: czctl set NAME=N, the "
 		  "option's name with '_' for '-'):", 2 },
 		{ &rule_argp, 0, "Task sets (also live: czctl add|del "
@@ -338,11 +378,18 @@ int cz_opts_parse(const struct cz_sched *s, int argc, char **argv,
 	}
 	/* argp's child list ends at the first empty entry: close the gaps. */
 	if (!s->nr_sets)
-		memset(&children[2], 0, sizeof(children[2]));
+		memset(&children[3], 0, sizeof(children[3]));
 	if (!s->nr_tunables) {
-		children[1] = children[2];
-		memset(&children[2], 0, sizeof(children[2]));
+		children[2] = children[3];
+		memset(&children[3], 0, sizeof(children[3]));
 	}
+	if (!s->sub)
+		memmove(&children[1], &children[2], 3 * sizeof(children[0]));
+	the_opts = opts;
 	argp_parse(&argp, argc, argv, 0, NULL, opts);
+	/* The root's default socket is not a sub-scheduler's. */
+	if (opts->cgroup && opts->stats_socket &&
+	    !strcmp(opts->stats_socket, CZ_STATS_SOCKET_DEFAULT))
+		opts->stats_socket = opts->cgroup_socket;
 	return check_args_only ? 1 : 0;
 }

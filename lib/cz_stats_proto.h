@@ -35,7 +35,8 @@
 struct json_object;
 
 /* Where scx_stats clients look by default. */
-#define CZ_STATS_SOCKET_DEFAULT	"/var/run/scx/root/stats"
+#define CZ_STATS_SOCKET_DIR	"/var/run/scx"
+#define CZ_STATS_SOCKET_DEFAULT	CZ_STATS_SOCKET_DIR "/root/stats"
 
 enum {
 	/* Longest request line accepted; a longer one ends the connection. */

@@ -52,6 +52,9 @@ struct cz_taskset {
 int cz_ts_parse_pid(const char *arg, u32 *tgid, char *err, size_t errlen);
 int cz_ts_parse_comm(const char *arg, struct cz_ts_comm *comm, char *err,
 		     size_t errlen);
+/* Where cgroup2 is mounted (paths below it name cgroups in messages). */
+#define CZ_CGROUP_MOUNT	"/sys/fs/cgroup"
+
 int cz_ts_parse_cgroup(const char *arg, u64 *cgid, char *err, size_t errlen);
 
 /* "pid", "comm", "cgroup": a rule's name is SET-KIND, e.g. "lc-pid". */

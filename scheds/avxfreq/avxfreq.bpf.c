@@ -349,7 +349,7 @@ void BPF_STRUCT_OPS(avxfreq_enqueue, struct task_struct *p, u64 enq_flags)
 
 	if (cz_loader_wakeup(p, enq_flags, slice_ns(), true))
 		return;
-	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), vtime, enq_flags);
+	cz_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), vtime, enq_flags);
 	if (woken && cz_tunable(TUN_WAKE_PREEMPT))
 		preempt_for(p, vtime);
 }

@@ -189,7 +189,7 @@ void BPF_STRUCT_OPS(central_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	vtime = credited_vtime(p);
-	scx_bpf_dsq_insert_vtime(p, CENTRAL_DSQ, slice_ns(), vtime, enq_flags);
+	cz_dsq_insert_vtime(p, CENTRAL_DSQ, slice_ns(), vtime, enq_flags);
 
 	/*
 	 * The central CPU putting back its own preempted task is already on

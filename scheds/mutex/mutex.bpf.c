@@ -544,7 +544,7 @@ void BPF_STRUCT_OPS(mutex_enqueue, struct task_struct *p, u64 enq_flags)
 		t->cls = cls;
 		t->queued_at = bpf_ktime_get_ns();
 	}
-	scx_bpf_dsq_insert_vtime(p, dsq_of(cls), slice_of(cls),
+	cz_dsq_insert_vtime(p, dsq_of(cls), slice_of(cls),
 				 credited_vtime(p, cls), enq_flags);
 	wake_a_cpu(p, t, cls, enq_flags);
 }

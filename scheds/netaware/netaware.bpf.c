@@ -145,9 +145,9 @@ static __always_inline u64 boost_ns(void)
 
 static __always_inline struct cpu_ctx *cpu_ctx(s32 cpu)
 {
-	if (cpu < 0 || cpu >= CZ_MAX_CPUS)
-		return NULL;
-	return &cpu_ctxs[cpu];
+	u32 i = cpu;	/* one unsigned bound the verifier keeps */
+
+	return i < CZ_MAX_CPUS ? &cpu_ctxs[i] : NULL;
 }
 
 static __always_inline struct task_ctx *task_ctx(struct task_struct *p)
@@ -155,14 +155,19 @@ static __always_inline struct task_ctx *task_ctx(struct task_struct *p)
 	return bpf_task_storage_get(&task_ctxs, p, 0, 0);
 }
 
+/* The topology tables are by CPU; @cpu is a cid in the cid form. */
 static __always_inline u32 core_of(s32 cpu)
 {
-	return cpu >= 0 && cpu < CZ_MAX_CPUS ? cpu_core[cpu] : (u32)-1;
+	u32 i = cz_real_cpu(cpu);
+
+	return i < CZ_MAX_CPUS ? cpu_core[i] : (u32)-1;
 }
 
 static __always_inline u32 llc_of(s32 cpu)
 {
-	return cpu >= 0 && cpu < CZ_MAX_CPUS ? cpu_llc[cpu] : (u32)-1;
+	u32 i = cz_real_cpu(cpu);
+
+	return i < CZ_MAX_CPUS ? cpu_llc[i] : (u32)-1;
 }
 
 static __always_inline bool comm_starts(const struct task_struct *p,
@@ -256,7 +261,6 @@ static void refill(struct task_ctx *tctx, u64 now)
  */
 static void classify_wakeup(struct task_struct *p, struct task_ctx *tctx)
 {
-	u32 cpu = bpf_get_smp_processor_id();
 	u64 boost = boost_ns();
 
 	if (tctx->classified)
@@ -267,12 +271,13 @@ static void classify_wakeup(struct task_struct *p, struct task_ctx *tctx)
 	tctx->awake_ns = 0;
 	cz_stat_inc(ST_WAKEUPS);
 
-	tctx->net_woken = in_net_rx(cpu) ||
+	/* The tracing programs mark real CPUs. */
+	tctx->net_woken = in_net_rx(bpf_get_smp_processor_id()) ||
 			  is_net_waker(bpf_get_current_task_btf()) ||
 			  (cz_ts_match(p) & (1 << SET_NET));
 	if (!tctx->net_woken)
 		return;
-	tctx->rx_cpu = cpu;
+	tctx->rx_cpu = cz_this_cpu();
 	cz_stat_inc(ST_NET_WOKEN);
 
 	refill(tctx, bpf_ktime_get_ns());
@@ -286,10 +291,6 @@ static void classify_wakeup(struct task_struct *p, struct task_ctx *tctx)
 
 /* ---- placement ---- */
 
-static __always_inline bool may_run(struct task_struct *p, s32 cpu)
-{
-	return bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
-}
 
 /* An idle CPU of @rx's core, then of its LLC, claimed; -1 if none. */
 static s32 pick_idle_near(struct task_struct *p, s32 rx)
@@ -300,13 +301,13 @@ static s32 pick_idle_near(struct task_struct *p, s32 rx)
 	if (rx < 0 || rx >= nr_cpus)
 		return -1;
 	bpf_for(cpu, 0, nr_cpus) {
-		if (core_of(cpu) == core && may_run(p, cpu) &&
-		    scx_bpf_test_and_clear_cpu_idle(cpu))
+		if (core_of(cpu) == core && cz_may_run(p, cpu) &&
+		    cz_test_and_clear_idle(cpu))
 			return cpu;
 	}
 	bpf_for(cpu, 0, nr_cpus) {
-		if (llc_of(cpu) == llc && may_run(p, cpu) &&
-		    scx_bpf_test_and_clear_cpu_idle(cpu))
+		if (llc_of(cpu) == llc && cz_may_run(p, cpu) &&
+		    cz_test_and_clear_idle(cpu))
 			return cpu;
 	}
 	return -1;
@@ -328,7 +329,7 @@ static s32 pick_victim(struct task_struct *p, s32 near)
 		u32 score;
 
 		if (!c || !c->started_at || c->boosted || !c->preemptible ||
-		    c->claimed || !may_run(p, cpu))
+		    c->claimed || !cz_may_run(p, cpu))
 			continue;
 		score = cpu == near ? SCORE_RX :
 			core_of(cpu) == core ? SCORE_CORE :
@@ -347,9 +348,9 @@ static void kick_for_boosted(struct task_struct *p, s32 near)
 	struct cpu_ctx *c;
 	s32 cpu;
 
-	cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+	cpu = cz_pick_idle(p);
 	if (cpu >= 0) {
-		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		cz_kick(cpu, SCX_KICK_IDLE);
 		return;
 	}
 	cpu = pick_victim(p, near);
@@ -357,7 +358,7 @@ static void kick_for_boosted(struct task_struct *p, s32 near)
 	if (!c)
 		return;
 	c->claimed = true;
-	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	cz_kick(cpu, SCX_KICK_PREEMPT);
 	cz_stat_inc(ST_PREEMPT);
 }
 
@@ -375,7 +376,7 @@ static bool handoff(struct task_struct *p, s32 rx, u64 wake_flags)
 	u64 awake, now;
 
 	if (!(wake_flags & SCX_WAKE_SYNC) || !c || !c->started_at ||
-	    rx != bpf_get_smp_processor_id() || !may_run(p, rx))
+	    rx != cz_this_cpu() || !cz_may_run(p, rx))
 		return false;
 	now = bpf_ktime_get_ns();
 	awake = c->awake_base + now - c->started_at;
@@ -402,7 +403,7 @@ s32 BPF_STRUCT_OPS(netaware_select_cpu, struct task_struct *p, s32 prev_cpu,
 				cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), 0);
 				return cpu;
 			}
-			if (scx_bpf_test_and_clear_cpu_idle(prev_cpu)) {
+			if (cz_test_and_clear_idle(prev_cpu)) {
 				cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), 0);
 				return prev_cpu;
 			}
@@ -415,7 +416,7 @@ s32 BPF_STRUCT_OPS(netaware_select_cpu, struct task_struct *p, s32 prev_cpu,
 			return prev_cpu;
 		}
 	}
-	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+	cpu = cz_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
 	if (is_idle)
 		cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), 0);
 	return cpu;
@@ -442,14 +443,15 @@ void BPF_STRUCT_OPS(netaware_enqueue, struct task_struct *p, u64 enq_flags)
 			return;
 		}
 		cz_dsq_insert(p, BOOST_DSQ, slice_ns(), enq_flags);
-		kick_for_boosted(p, scx_bpf_task_cpu(p));
+		kick_for_boosted(p, cz_task_cpu(p));
 		return;
 	}
 	if (cz_is_percpu_kthread(p)) {
 		cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), enq_flags);
 		return;
 	}
-	if (cz_loader_wakeup(p, enq_flags, slice_ns(), true))
+	if (cz_loader_wakeup(p, enq_flags, slice_ns(), true) ||
+	    cz_rescue_stranded(p, slice_ns(), enq_flags))
 		return;
 
 	tctx = task_ctx(p);
@@ -461,12 +463,12 @@ void BPF_STRUCT_OPS(netaware_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 
-	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), credited_vtime(p),
+	cz_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), credited_vtime(p),
 				 enq_flags);
 	/* Nobody else wakes an idle CPU for a task queued here. */
-	cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+	cpu = cz_pick_idle(p);
 	if (cpu >= 0)
-		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		cz_kick(cpu, SCX_KICK_IDLE);
 }
 
 void BPF_STRUCT_OPS(netaware_dispatch, s32 cpu, struct task_struct *prev)
@@ -491,7 +493,7 @@ static void boost_end(s32 cpu, struct cpu_ctx *c)
 	c->boost_end = bpf_ktime_get_ns();
 	if (scx_bpf_dsq_nr_queued(BOOST_DSQ) ||
 	    scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL_ON | cpu))
-		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+		cz_kick(cpu, SCX_KICK_PREEMPT);
 }
 
 /* Armed when a boosted task starts, for the boost it has left. */
@@ -517,7 +519,7 @@ static void arm_boost_timer(s32 cpu, struct cpu_ctx *c, u64 left)
 
 void BPF_STRUCT_OPS(netaware_running, struct task_struct *p)
 {
-	s32 cpu = bpf_get_smp_processor_id();
+	s32 cpu = cz_this_cpu();
 	struct cpu_ctx *c = cpu_ctx(cpu);
 	struct task_ctx *tctx = task_ctx(p);
 	bool boosted = tctx && tctx->boost_left;
@@ -547,7 +549,7 @@ void BPF_STRUCT_OPS(netaware_running, struct task_struct *p)
  */
 void BPF_STRUCT_OPS(netaware_tick, struct task_struct *p)
 {
-	s32 cpu = bpf_get_smp_processor_id();
+	s32 cpu = cz_this_cpu();
 	struct cpu_ctx *c = cpu_ctx(cpu);
 	struct task_ctx *tctx;
 
@@ -556,7 +558,7 @@ void BPF_STRUCT_OPS(netaware_tick, struct task_struct *p)
 	if (c->handoff_at && !c->boosted &&
 	    bpf_ktime_get_ns() - c->handoff_at >= boost_ns()) {
 		c->handoff_at = 0;
-		p->scx.slice = 0;
+		cz_set_slice(p, 0);
 	}
 	if (!c->boosted)
 		return;
@@ -590,14 +592,15 @@ static void boost_account(struct task_ctx *tctx, struct cpu_ctx *c, u64 now)
 
 void BPF_STRUCT_OPS(netaware_stopping, struct task_struct *p, bool runnable)
 {
-	struct cpu_ctx *c = cpu_ctx(bpf_get_smp_processor_id());
+	struct cpu_ctx *c = cpu_ctx(cz_this_cpu());
 	struct task_ctx *tctx = task_ctx(p);
 	u64 now = bpf_ktime_get_ns();
 
 	if (!c || !c->started_at)
 		return;
 	if (p->scx.weight)
-		p->scx.dsq_vtime += (now - c->started_at) * 100 / p->scx.weight;
+		cz_set_vtime(p, p->scx.dsq_vtime +
+			     (now - c->started_at) * 100 / p->scx.weight);
 	if (tctx)
 		tctx->awake_ns += now - c->started_at;
 	if (tctx && c->stint_boosted)
@@ -609,7 +612,7 @@ void BPF_STRUCT_OPS(netaware_stopping, struct task_struct *p, bool runnable)
 
 void BPF_STRUCT_OPS(netaware_enable, struct task_struct *p)
 {
-	p->scx.dsq_vtime = vtime_now;
+	cz_set_vtime(p, vtime_now);
 }
 
 s32 BPF_STRUCT_OPS(netaware_init_task, struct task_struct *p,
@@ -652,9 +655,7 @@ void BPF_STRUCT_OPS(netaware_exit, struct scx_exit_info *ei)
 	cz_record_exit(ei);
 }
 
-SEC(".struct_ops.link")
-struct sched_ext_ops netaware_ops = {
-	.select_cpu	= (void *)netaware_select_cpu,
+CZ_OPS_DEFINE(netaware_ops, netaware_select_cpu,
 	.enqueue	= (void *)netaware_enqueue,
 	.dispatch	= (void *)netaware_dispatch,
 	.running	= (void *)netaware_running,
@@ -664,5 +665,4 @@ struct sched_ext_ops netaware_ops = {
 	.init_task	= (void *)netaware_init_task,
 	.init		= (void *)netaware_init,
 	.exit		= (void *)netaware_exit,
-	.name		= "netaware",
-};
+	.name		= "netaware");

@@ -5,6 +5,9 @@
  * programs (fentry/fexit of net_rx_action) are attached by libcz right
  * after the scheduler.
  *
+ * With --cgroup it opens the cid form of the same BPF source
+ * (include/cz_cpu.bpf.h), which the kernel attaches as a sub-scheduler.
+ *
  * Topology: cores from lib/cz_topo (a CPU offline at start is in no core),
  * LLCs likewise (such a CPU is its own); the kernel asks for a restart when
  * CPUs come and go, and the re-open reads the topology again.
@@ -14,45 +17,64 @@
 #include "cz_topo.h"
 #include "netaware.h"
 #include "netaware.skel.h"
+#include "netaware_cid.skel.h"
 
 enum {
 	MAX_LANES	= 8,	/* SMT threads per core this loader accepts */
 };
 
 static struct netaware *skel;
+/* The cid form, for --cgroup: same source, so the same read-only data. */
+static struct netaware_cid *skel_cid;
+
+_Static_assert(sizeof(*skel->rodata) == sizeof(*skel_cid->rodata),
+	       "both forms of netaware.bpf.c have the same .rodata");
 
 static void netaware_destroy(void)
 {
 	netaware__destroy(skel);
+	netaware_cid__destroy(skel_cid);
 	skel = NULL;
+	skel_cid = NULL;
 }
 
 static struct bpf_object_skeleton *netaware_open(const struct cz_opts *o)
 {
 	int nr_cpus = libbpf_num_possible_cpus();
-	size_t max = sizeof(skel->rodata->cpu_core) / sizeof(skel->rodata->cpu_core[0]);
-	static u32 lanes[sizeof(skel->rodata->cpu_core) / sizeof(u32)];
+	struct netaware__rodata *ro;
+	size_t max = sizeof(ro->cpu_core) / sizeof(ro->cpu_core[0]);
+	static u32 lanes[sizeof(ro->cpu_core) / sizeof(u32)];
+	struct bpf_object_skeleton *s;
 	struct cz_topo topo;
 	char err[256];
 
-	(void)o;
 	if (nr_cpus < 1 || (size_t)nr_cpus > max) {
 		fprintf(stderr, "scx_netaware: %d possible CPUs; this build handles 1 to %zu\n",
 			nr_cpus, max);
 		return NULL;
 	}
-	skel = netaware__open();
-	if (!skel)
-		return NULL;
-	skel->rodata->nr_cpus = nr_cpus;
-	if (cz_topo_read("/sys", nr_cpus, MAX_LANES, (u32 *)skel->rodata->cpu_core,
+	if (o->cgroup) {
+		skel_cid = netaware_cid__open();
+		if (!skel_cid)
+			return NULL;
+		ro = (struct netaware__rodata *)skel_cid->rodata;
+		s = skel_cid->skeleton;
+	} else {
+		skel = netaware__open();
+		if (!skel)
+			return NULL;
+		ro = skel->rodata;
+		s = skel->skeleton;
+	}
+	ro->nr_cpus = nr_cpus;
+	if (cz_topo_read("/sys", nr_cpus, MAX_LANES, (u32 *)ro->cpu_core,
 			 lanes, &topo, err, sizeof(err))) {
 		fprintf(stderr, "scx_netaware: %s\n", err);
 		netaware_destroy();
 		return NULL;
 	}
-	cz_topo_read_llc("/sys", nr_cpus, (u32 *)skel->rodata->cpu_llc);
-	return skel->skeleton;
+	cz_topo_read_llc("/sys", nr_cpus, (u32 *)ro->cpu_llc);
+	return s;
 }
 
 static const struct cz_stat_desc stats[] = { NETAWARE_STATS(CZ_STAT_DESC) };
@@ -65,6 +87,7 @@ static const struct cz_sched netaware_sched = {
 	.name		= "netaware",
 	.doc		= "scx_netaware: tasks woken by network receive run first and "
 			  "near the receiving CPU, for a bounded boost.",
+	.sub		= true,
 	.open		= netaware_open,
 	.destroy	= netaware_destroy,
 	.stats		= stats,

@@ -416,7 +416,7 @@ static long take_decision(struct bpf_dynptr *dp, void *data)
 		tctx->state = T_NONE;
 		tctx->keyed = true;
 		rtt_record(*now - tctx->enq_ns);
-		scx_bpf_dsq_insert_vtime(p, USER_DSQ,
+		cz_dsq_insert_vtime(p, USER_DSQ,
 					 run.slice_ns ? run.slice_ns : slice_ns(),
 					 run.key, 0);
 		cz_stat_inc(ST_USER_RUN);
