@@ -86,6 +86,12 @@ static __always_inline s32 cz_real_cpu(s32 cid)
 	return scx_bpf_cid_to_cpu(cid);
 }
 
+/* The other way: a CPU's cid, for a scheduler whose tables are by CPU. */
+static __always_inline s32 cz_cid_of(s32 cpu)
+{
+	return scx_bpf_cpu_to_cid(cpu);
+}
+
 static __always_inline void cz_kick(s32 cid, u64 flags)
 {
 	scx_bpf_kick_cid(cid, flags);
@@ -142,6 +148,12 @@ static __always_inline s32 cz_pick_idle(const struct task_struct *p)
 		if (cz_may_run(p, cid) && cz_test_and_clear_idle(cid))
 			return cid;
 	}
+	return -1;
+}
+
+/* This file keeps no idle cores: the caller falls back to cz_pick_idle(). */
+static __always_inline s32 cz_pick_idle_core(const struct task_struct *p)
+{
 	return -1;
 }
 
@@ -223,7 +235,10 @@ void BPF_STRUCT_OPS(cz_sub_ecaps_updated, s32 cid, u64 before, u64 after)
  * The ops table: struct sched_ext_ops_cid with select_cid, the idle and
  * capability callbacks above and a name in the cid form; struct
  * sched_ext_ops otherwise. @select is the scheduler's select_cpu.
+ * CZ_CPU_RELEASE(fn) is ops.cpu_release in the CPU form only: the cid
+ * form has none (the kernel points to the sched_switch tracepoint).
  */
+#define CZ_CPU_RELEASE(fn)
 #define CZ_OPS_DEFINE(var, select, ...)					\
 	SEC(".struct_ops.link")						\
 	struct sched_ext_ops_cid var = {				\
@@ -246,6 +261,11 @@ static __always_inline s32 cz_task_cpu(const struct task_struct *p)
 }
 
 static __always_inline s32 cz_real_cpu(s32 cpu)
+{
+	return cpu;
+}
+
+static __always_inline s32 cz_cid_of(s32 cpu)
 {
 	return cpu;
 }
@@ -280,6 +300,12 @@ static __always_inline s32 cz_pick_idle(const struct task_struct *p)
 	return scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
 }
 
+/* An idle CPU whose SMT siblings are idle too, claimed; -1 if none. */
+static __always_inline s32 cz_pick_idle_core(const struct task_struct *p)
+{
+	return scx_bpf_pick_idle_cpu(p->cpus_ptr, SCX_PICK_IDLE_CORE);
+}
+
 static __always_inline s32 cz_select_cpu_dfl(struct task_struct *p, s32 prev,
 					     u64 wake_flags, bool *is_idle)
 {
@@ -292,6 +318,8 @@ static __always_inline bool cz_rescue_stranded(struct task_struct *p,
 {
 	return false;
 }
+
+#define CZ_CPU_RELEASE(fn)	.cpu_release = (void *)fn,
 
 #define CZ_OPS_DEFINE(var, select, ...)					\
 	SEC(".struct_ops.link")						\

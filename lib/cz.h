@@ -68,6 +68,8 @@ struct cz_sched {
 	 * cid-form skeleton when opts->cgroup is set.
 	 */
 	bool				sub;
+	/* Without a cid form: why (--cgroup then says so, exit 2). */
+	const char			*no_sub;
 	const struct argp_option	*options;	/* policy options */
 	argp_parser_t			parse;		/* their parser */
 	/*
@@ -112,6 +114,43 @@ struct cz_sched {
 };
 
 int cz_main(const struct cz_sched *sched, int argc, char **argv);
+
+/*
+ * For a loader with both forms (.sub): open skeleton NAME, or NAME_cid
+ * with --cgroup, into @skel or @skel_cid; point @ro at its .rodata (one
+ * layout: both come from one source, which the assertion checks) and
+ * yield its bpf_object_skeleton, or NULL. CZ_DESTROY_FORMS undoes it.
+ */
+#define CZ_OPEN_FORMS(name, o, skel, skel_cid, ro)			\
+({									\
+	struct bpf_object_skeleton *___s = NULL;			\
+									\
+	_Static_assert(sizeof(*(skel)->rodata) ==			\
+		       sizeof(*(skel_cid)->rodata),			\
+		       "both forms of " #name " have the same .rodata");	\
+	if ((o)->cgroup) {						\
+		(skel_cid) = name##_cid__open();			\
+		if (skel_cid) {						\
+			(ro) = (struct name##__rodata *)(skel_cid)->rodata; \
+			___s = (skel_cid)->skeleton;			\
+		}							\
+	} else {							\
+		(skel) = name##__open();				\
+		if (skel) {						\
+			(ro) = (skel)->rodata;				\
+			___s = (skel)->skeleton;			\
+		}							\
+	}								\
+	___s;								\
+})
+
+#define CZ_DESTROY_FORMS(name, skel, skel_cid)				\
+do {									\
+	name##__destroy(skel);						\
+	name##_cid__destroy(skel_cid);					\
+	(skel) = NULL;							\
+	(skel_cid) = NULL;						\
+} while (0)
 
 /*
  * Option values for argp parsers: @arg as a number in [@min, @max]

@@ -204,6 +204,10 @@ static error_t parse_sub(int key, char *arg, struct argp_state *state)
 
 	if (key != OPT_CGROUP)
 		return ARGP_ERR_UNKNOWN;
+	if (!the_sched->sub)
+		cz_usage_error(state, "--cgroup: scx_%s cannot run as a sub-scheduler: %s",
+			       the_sched->name, the_sched->no_sub ?:
+			       "its policy has no cid form yet (include/cz_cpu.bpf.h)");
 	if (cz_ts_parse_cgroup(arg, &o->cgroup_id, err, sizeof(err)))
 		cz_usage_error(state, "--cgroup: %s", err);
 	o->cgroup = arg;
@@ -383,8 +387,6 @@ int cz_opts_parse(const struct cz_sched *s, int argc, char **argv,
 		children[2] = children[3];
 		memset(&children[3], 0, sizeof(children[3]));
 	}
-	if (!s->sub)
-		memmove(&children[1], &children[2], 3 * sizeof(children[0]));
 	the_opts = opts;
 	argp_parse(&argp, argc, argv, 0, NULL, opts);
 	/* The root's default socket is not a sub-scheduler's. */

@@ -300,11 +300,11 @@ s32 BPF_STRUCT_OPS(avxfreq_select_cpu, struct task_struct *p, s32 prev_cpu,
 		   u64 wake_flags)
 {
 	bool idle = false;
-	s32 cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
+	s32 cpu = cz_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 
 	if (idle) {
 		/* The sleeper's cap holds for a direct start too. */
-		p->scx.dsq_vtime = credited_vtime(p);
+		cz_set_vtime(p, credited_vtime(p));
 		cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns(), 0);
 		cz_stat_inc(ST_DIRECT);
 	}
@@ -324,7 +324,7 @@ static void preempt_for(struct task_struct *p, u64 vtime)
 	bpf_for(cpu, 0, nr_cpus) {
 		struct cpu_ctx *c = cpu_ctx(cpu);
 
-		if (!c || !c->started_at || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		if (!c || !c->started_at || !cz_may_run(p, cz_cid_of(cpu)))
 			continue;
 		if (cz_vtime_before(ahead, c->cur_vtime)) {
 			ahead = c->cur_vtime;
@@ -333,7 +333,7 @@ static void preempt_for(struct task_struct *p, u64 vtime)
 	}
 	if (victim < 0)
 		return;
-	scx_bpf_kick_cpu(victim, SCX_KICK_PREEMPT);
+	cz_kick(cz_cid_of(victim), SCX_KICK_PREEMPT);
 	cz_stat_inc(ST_WAKE_PREEMPT);
 }
 
@@ -347,7 +347,8 @@ void BPF_STRUCT_OPS(avxfreq_enqueue, struct task_struct *p, u64 enq_flags)
 	bool woken = enq_flags & SCX_ENQ_WAKEUP;
 	u64 vtime = woken ? credited_vtime(p) : p->scx.dsq_vtime;
 
-	if (cz_loader_wakeup(p, enq_flags, slice_ns(), true))
+	if (cz_loader_wakeup(p, enq_flags, slice_ns(), true) ||
+	    cz_rescue_stranded(p, slice_ns(), enq_flags))
 		return;
 	cz_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), vtime, enq_flags);
 	if (woken && cz_tunable(TUN_WAKE_PREEMPT))
@@ -486,7 +487,7 @@ static void charge(struct task_struct *p, s32 cpu, struct cpu_ctx *c, u64 now)
 		c->held_until = now + hold_ns;
 	}
 	if (p->scx.weight)
-		p->scx.dsq_vtime += charged * 100 / p->scx.weight;
+		cz_set_vtime(p, p->scx.dsq_vtime + charged * 100 / p->scx.weight);
 	c->cur_vtime = p->scx.dsq_vtime;
 }
 
@@ -511,14 +512,15 @@ static bool waiting_before(s32 cpu, u64 vtime)
  * slice, whatever they were charged. Charge it first, and keep it running
  * for another slice while no task that may run here is owed more.
  */
-void BPF_STRUCT_OPS(avxfreq_dispatch, s32 cpu, struct task_struct *prev)
+void BPF_STRUCT_OPS(avxfreq_dispatch, s32 cid, struct task_struct *prev)
 {
+	s32 cpu = cz_real_cpu(cid);	/* the per-CPU state is by real CPU */
 	struct cpu_ctx *c = cpu_ctx(cpu);
 
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED) && c && c->started_at) {
 		charge(prev, cpu, c, bpf_ktime_get_ns());
 		if (!waiting_before(cpu, prev->scx.dsq_vtime)) {
-			prev->scx.slice = slice_ns();
+			cz_set_slice(prev, slice_ns());
 			cz_stat_inc(ST_KEPT);
 			return;
 		}
@@ -631,7 +633,7 @@ int BPF_PROG(avxfreq_switch, bool preempt, struct task_struct *prev,
 
 void BPF_STRUCT_OPS(avxfreq_enable, struct task_struct *p)
 {
-	p->scx.dsq_vtime = vtime_now;
+	cz_set_vtime(p, vtime_now);
 }
 
 s32 BPF_STRUCT_OPS(avxfreq_init_task, struct task_struct *p,
@@ -676,9 +678,7 @@ void BPF_STRUCT_OPS(avxfreq_exit, struct scx_exit_info *ei)
 	cz_record_exit(ei);
 }
 
-SEC(".struct_ops.link")
-struct sched_ext_ops avxfreq_ops = {
-	.select_cpu	= (void *)avxfreq_select_cpu,
+CZ_OPS_DEFINE(avxfreq_ops, avxfreq_select_cpu,
 	.enqueue	= (void *)avxfreq_enqueue,
 	.dispatch	= (void *)avxfreq_dispatch,
 	.running	= (void *)avxfreq_running,
@@ -688,5 +688,4 @@ struct sched_ext_ops avxfreq_ops = {
 	.exit_task	= (void *)avxfreq_exit_task,
 	.init		= (void *)avxfreq_init,
 	.exit		= (void *)avxfreq_exit,
-	.name		= "avxfreq",
-};
+	.name		= "avxfreq");

@@ -15,6 +15,8 @@
  *   side once its perf event array exists (loaded()), and closed with the
  *   skeleton; what was found is said once at start. --counters off keeps
  *   the model and the XSAVE state even on a machine with a PMU.
+ * - --cgroup opens the cid form of the same BPF source (a sub-scheduler,
+ *   include/cz_cpu.bpf.h); its per-CPU state stays by real CPU.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include "counters.h"
 #include "model.h"
 #include "avxfreq.skel.h"
+#include "avxfreq_cid.skel.h"
 
 #define PROG	"scx_avxfreq"
 
@@ -42,6 +45,15 @@ static struct {
 } opts;
 
 static struct avxfreq *skel;
+static struct avxfreq_cid *skel_cid;	/* the cid form, for --cgroup */
+static struct bpf_object *obj;		/* whichever form is open */
+
+static void avxfreq_destroy(void)
+{
+	CZ_DESTROY_FORMS(avxfreq, skel, skel_cid);
+	obj = NULL;
+	avxf_ctrs_close();
+}
 
 static const struct argp_option options[] = {
 	{ "model", OPT_MODEL, "FILE", 0,
@@ -126,53 +138,48 @@ static struct bpf_object_skeleton *avxfreq_open(const struct cz_opts *o)
 {
 	static bool reported;
 	int ncpus = libbpf_num_possible_cpus();
+	struct avxfreq__rodata *ro;
+	struct bpf_object_skeleton *s;
 	unsigned int ctrs;
 	char what[256];
 
-	(void)o;
 	if (ncpus <= 0 || ncpus > CZ_MAX_CPUS) {
 		fprintf(stderr, PROG ": %d possible CPUs; supported: 1 to %d\n",
 			ncpus, CZ_MAX_CPUS);
 		return NULL;
 	}
-	skel = avxfreq__open();
-	if (!skel)
+	s = CZ_OPEN_FORMS(avxfreq, o, skel, skel_cid, ro);
+	if (!s)
 		return NULL;
-	skel->rodata->nr_cpus = ncpus;
-	if (read_siblings(skel->rodata->sibling_of, ncpus)) {
-		avxfreq__destroy(skel);
-		skel = NULL;
+	obj = *s->obj;
+	ro->nr_cpus = ncpus;
+	if (read_siblings(ro->sibling_of, ncpus)) {
+		avxfreq_destroy();
 		return NULL;
 	}
 	for (int l = 0; l < NR_LIC_LEVELS; l++)
-		skel->rodata->ratio_q16[l] = avxf_model_ratio(&opts.model, l);
-	skel->rodata->hold_ns = (u64)opts.model.hold_us * 1000;
+		ro->ratio_q16[l] = avxf_model_ratio(&opts.model, l);
+	ro->hold_ns = (u64)opts.model.hold_us * 1000;
 	ctrs = avxf_ctrs_open(opts.counters, ncpus, what, sizeof(what));
-	skel->rodata->ctr_mask = ctrs;
+	ro->ctr_mask = ctrs;
 	/* Without counters the switch program has nothing to read. */
-	bpf_program__set_autoload(skel->progs.avxfreq_switch, ctrs != 0);
+	bpf_program__set_autoload(bpf_object__find_program_by_name(obj, "avxfreq_switch"),
+				  ctrs != 0);
 	if (!reported) {
-		report(&opts.model, (const u32 *)skel->rodata->ratio_q16, ctrs, what);
+		report(&opts.model, (const u32 *)ro->ratio_q16, ctrs, what);
 		reported = true;
 	}
-	return skel->skeleton;
+	return s;
 }
 
 static int avxfreq_loaded(void)
 {
-	int err = avxf_ctrs_fill(bpf_map__fd(skel->maps.counters));
+	int err = avxf_ctrs_fill(bpf_map__fd(bpf_object__find_map_by_name(obj, "counters")));
 
 	if (err)
 		fprintf(stderr, PROG ": handing the counters to BPF failed: %s\n",
 			strerror(-err));
 	return err ? -1 : 0;
-}
-
-static void avxfreq_destroy(void)
-{
-	avxfreq__destroy(skel);
-	skel = NULL;
-	avxf_ctrs_close();
 }
 
 static const struct cz_stat_desc stats[] = { AVXFREQ_STATS(CZ_STAT_DESC) };
@@ -189,6 +196,7 @@ static const struct cz_sched avxfreq_sched = {
 			  "slowed by others' AVX code for the frequency they got.",
 	.options	= options,
 	.parse		= parse,
+	.sub		= true,
 	.open		= avxfreq_open,
 	.loaded		= avxfreq_loaded,
 	.destroy	= avxfreq_destroy,

@@ -73,6 +73,9 @@ static const struct cz_sched central_sched = {
 	.name		= "central",
 	.doc		= "scx_central: one CPU makes every dispatch decision; "
 			  "the others run tickless with long slices.",
+	.no_sub		= "its central CPU and tickless workers would have to come "
+			  "from CPUs the root grants only after it attached (not "
+			  "supported yet)",
 	.options	= options,
 	.parse		= parse,
 	.open		= central_open,

@@ -275,7 +275,7 @@ static void kick_lane(u32 core, u32 lane, u64 flags)
 	s32 cpu = lane_cpu(core, lane);
 
 	if (cpu >= 0)
-		scx_bpf_kick_cpu(cpu, flags);
+		cz_kick(cz_cid_of(cpu), flags);
 }
 
 /* Lane of @cpu claims nothing (a kernel thread, or no work). */
@@ -364,7 +364,7 @@ static bool try_class(s32 cpu, struct task_struct *prev, u32 prev_cls,
 	}
 	/* Nobody else of the class waits: a fresh slice keeps @prev on. */
 	if (prev_cls == cls) {
-		prev->scx.slice = slice_of(cls);
+		cz_set_slice(prev, slice_of(cls));
 		return true;
 	}
 	release(cpu);
@@ -387,8 +387,9 @@ static bool be_starved(u64 now)
 	return starved;
 }
 
-void BPF_STRUCT_OPS(mutex_dispatch, s32 cpu, struct task_struct *prev)
+void BPF_STRUCT_OPS(mutex_dispatch, s32 cid, struct task_struct *prev)
 {
+	s32 cpu = cz_real_cpu(cid);	/* the cores' records are by real CPU */
 	u32 prev_cls = prev_class(prev);
 	s32 nr_lc = scx_bpf_dsq_nr_queued(LC_DSQ);
 	s32 nr_be = scx_bpf_dsq_nr_queued(BE_DSQ);
@@ -431,7 +432,7 @@ s32 BPF_STRUCT_OPS(mutex_select_cpu, struct task_struct *p, s32 prev_cpu,
 
 	/* An idle core first (SMT-aware), then an idle CPU; no insert here:
 	 * only ops.dispatch may start a task, after its claim. */
-	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
+	cpu = cz_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 	if (t)
 		t->woke_idle = idle;
 	return cpu;
@@ -453,7 +454,7 @@ static bool sibling_lc(s32 cpu)
 /* A CPU running BE that @p may run on, its own CPU first; -1: none. */
 static s32 be_victim(struct task_struct *p)
 {
-	s32 prev = scx_bpf_task_cpu(p), cpu;
+	s32 prev = cz_real_cpu(cz_task_cpu(p)), cpu;
 	struct mutex_core *c;
 	u32 core, l;
 
@@ -462,8 +463,7 @@ static s32 be_victim(struct task_struct *p)
 		return prev;
 	bpf_for(cpu, 0, nr_cpus) {
 		c = core_of(cpu, &core, &l);
-		if (c && c->run[l & 1] == CLS_BE &&
-		    bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		if (c && c->run[l & 1] == CLS_BE && cz_may_run(p, cz_cid_of(cpu)))
 			return cpu;
 	}
 	return -1;
@@ -489,20 +489,20 @@ static void wake_a_cpu(struct task_struct *p, struct task_ctx *t, u32 cls,
 
 	/* The CPU @p ran on is going idle: ENQ_LAST asks us to follow up. */
 	if (enq_flags & SCX_ENQ_LAST) {
-		scx_bpf_kick_cpu(scx_bpf_task_cpu(p), 0);
+		cz_kick(cz_task_cpu(p), 0);
 		return;
 	}
-	cpu = scx_bpf_task_cpu(p);
-	if (t && t->woke_idle && !(cls == CLS_BE && sibling_lc(cpu))) {
+	cpu = cz_task_cpu(p);
+	if (t && t->woke_idle && !(cls == CLS_BE && sibling_lc(cz_real_cpu(cpu)))) {
 		t->woke_idle = false;
-		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		cz_kick(cpu, SCX_KICK_IDLE);
 		return;
 	}
-	cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, SCX_PICK_IDLE_CORE);
+	cpu = cz_pick_idle_core(p);
 	if (cpu < 0)
-		cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+		cpu = cz_pick_idle(p);
 	if (cpu >= 0) {
-		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		cz_kick(cpu, SCX_KICK_IDLE);
 		return;
 	}
 	if (cls != CLS_LC || !(enq_flags & SCX_ENQ_WAKEUP))
@@ -510,7 +510,7 @@ static void wake_a_cpu(struct task_struct *p, struct task_ctx *t, u32 cls,
 	cpu = be_victim(p);
 	if (cpu < 0)
 		return;
-	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	cz_kick(cz_cid_of(cpu), SCX_KICK_PREEMPT);
 	cz_stat_inc(ST_LC_PREEMPT);
 	/* --strict: its sibling must stop BE too; kick both at once rather
 	 * than one after the other. */
@@ -527,7 +527,8 @@ void BPF_STRUCT_OPS(mutex_enqueue, struct task_struct *p, u64 enq_flags)
 		if (t)
 			t->cls = CLS_NONE;
 		cz_stat_inc(ST_DIRECT);
-		if (cz_loader_wakeup(p, enq_flags, slice_of(CLS_BE), true))
+		if (cz_loader_wakeup(p, enq_flags, slice_of(CLS_BE), true) ||
+		    cz_rescue_stranded(p, slice_of(CLS_BE), enq_flags))
 			return;
 		if (p->nr_cpus_allowed == 1) {
 			cz_dsq_insert(p, SCX_DSQ_LOCAL, slice_of(CLS_BE), enq_flags);
@@ -540,12 +541,14 @@ void BPF_STRUCT_OPS(mutex_enqueue, struct task_struct *p, u64 enq_flags)
 	if (t) {
 		/* A task that changed class starts level with its new class. */
 		if (t->cls != cls)
-			p->scx.dsq_vtime = vtime_now[cls];
+			cz_set_vtime(p, vtime_now[cls]);
 		t->cls = cls;
 		t->queued_at = bpf_ktime_get_ns();
 	}
+	if (cz_rescue_stranded(p, slice_of(cls), enq_flags))
+		return;
 	cz_dsq_insert_vtime(p, dsq_of(cls), slice_of(cls),
-				 credited_vtime(p, cls), enq_flags);
+			    credited_vtime(p, cls), enq_flags);
 	wake_a_cpu(p, t, cls, enq_flags);
 }
 
@@ -557,7 +560,7 @@ void BPF_STRUCT_OPS(mutex_enqueue, struct task_struct *p, u64 enq_flags)
  */
 void BPF_STRUCT_OPS(mutex_running, struct task_struct *p)
 {
-	s32 cpu = scx_bpf_task_cpu(p);
+	s32 cpu = cz_real_cpu(cz_task_cpu(p));
 	struct task_ctx *t = task_ctx(p);
 	u64 now = bpf_ktime_get_ns();
 	u32 cls = t ? t->cls : CLS_NONE, core, l, o, before;
@@ -596,7 +599,7 @@ void BPF_STRUCT_OPS(mutex_running, struct task_struct *p)
 			kick_lane(core, l ^ 1, 0);
 	}
 	if (yield) {
-		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+		cz_kick(cz_cid_of(cpu), SCX_KICK_PREEMPT);
 		cz_stat_inc(ST_SELF_KICK);
 	}
 	if (cls != CLS_NONE) {
@@ -620,7 +623,7 @@ static void record_kick_stop(u64 ns)
 
 void BPF_STRUCT_OPS(mutex_stopping, struct task_struct *p, bool runnable)
 {
-	s32 cpu = scx_bpf_task_cpu(p);
+	s32 cpu = cz_real_cpu(cz_task_cpu(p));
 	struct task_ctx *t = task_ctx(p);
 	u64 now = bpf_ktime_get_ns(), ran, corun = 0, kicked = 0;
 	u32 cls = t ? t->run_cls : CLS_NONE, core, l, o, before;
@@ -669,7 +672,7 @@ void BPF_STRUCT_OPS(mutex_stopping, struct task_struct *p, bool runnable)
 		return;
 
 	if (p->scx.weight)
-		p->scx.dsq_vtime += ran * 100 / p->scx.weight;
+		cz_set_vtime(p, p->scx.dsq_vtime + ran * 100 / p->scx.weight);
 	__sync_fetch_and_sub(&nr_running[cls], 1);
 	cz_stat_set(cls == CLS_LC ? ST_LC_RUNNING : ST_BE_RUNNING, nr_running[cls]);
 	cz_stat_add(cls == CLS_LC ? ST_LC_NS : ST_BE_NS, ran);
@@ -745,6 +748,7 @@ static int rescue(void *map, int *key, struct bpf_timer *timer)
 	return 0;
 }
 
+#ifndef CZ_CID	/* the cid form has no ops.cpu_release (CZ_CPU_RELEASE) */
 /*
  * A higher sched class took the CPU: the kernel would put the preempted
  * task back at the head of the local queue and restart it later without
@@ -755,10 +759,11 @@ void BPF_STRUCT_OPS(mutex_cpu_release, s32 cpu, struct scx_cpu_release_args *arg
 {
 	cz_reenqueue_local();
 }
+#endif
 
 void BPF_STRUCT_OPS(mutex_enable, struct task_struct *p)
 {
-	p->scx.dsq_vtime = vtime_now[CLS_BE];
+	cz_set_vtime(p, vtime_now[CLS_BE]);
 }
 
 s32 BPF_STRUCT_OPS(mutex_init_task, struct task_struct *p,
@@ -800,18 +805,15 @@ void BPF_STRUCT_OPS(mutex_exit, struct scx_exit_info *ei)
 	cz_record_exit(ei);
 }
 
-SEC(".struct_ops.link")
-struct sched_ext_ops mutex_ops = {
-	.select_cpu	= (void *)mutex_select_cpu,
+CZ_OPS_DEFINE(mutex_ops, mutex_select_cpu,
 	.enqueue	= (void *)mutex_enqueue,
 	.dispatch	= (void *)mutex_dispatch,
 	.running	= (void *)mutex_running,
 	.stopping	= (void *)mutex_stopping,
-	.cpu_release	= (void *)mutex_cpu_release,
+	CZ_CPU_RELEASE(mutex_cpu_release)
 	.enable		= (void *)mutex_enable,
 	.init_task	= (void *)mutex_init_task,
 	.init		= (void *)mutex_init,
 	.exit		= (void *)mutex_exit,
 	.flags		= SCX_OPS_ENQ_LAST,
-	.name		= "mutex",
-};
+	.name		= "mutex");

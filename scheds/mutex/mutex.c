@@ -4,7 +4,9 @@
  * sysfs into the BPF side's tables, and the "lc" task set; libcz does the
  * rest (rule options, tunables, stats, the socket, restarts). Topology is
  * read on every open, so a kernel-requested restart after CPU hotplug sees
- * the new one.
+ * the new one. --cgroup opens the cid form of the same BPF source (a
+ * sub-scheduler, include/cz_cpu.bpf.h); the cores' records stay by real
+ * CPU.
  */
 #include <stdio.h>
 #include <bpf/libbpf.h>
@@ -12,6 +14,7 @@
 #include "cz_topo.h"
 #include "mutex.h"
 #include "mutex.skel.h"
+#include "mutex_cid.skel.h"
 
 enum {
 	OPT_STRICT = 0x100,
@@ -22,6 +25,8 @@ static struct {
 } opts;
 
 static struct mutex *skel;
+static struct mutex_cid *skel_cid;	/* the cid form, for --cgroup */
+static struct mutex__rodata *ro;	/* whichever form is open */
 
 static const struct argp_option options[] = {
 	{ "strict", OPT_STRICT, NULL, 0,
@@ -54,52 +59,52 @@ static int fill_topology(int nr_cpus)
 			nr_cpus, MUTEX_MAX_CPUS);
 		return -1;
 	}
-	if (cz_topo_read("/sys", nr_cpus, 2, (u32 *)skel->rodata->cpu_core,
-			 (u32 *)skel->rodata->cpu_lane, &t, err, sizeof(err))) {
+	if (cz_topo_read("/sys", nr_cpus, 2, (u32 *)ro->cpu_core,
+			 (u32 *)ro->cpu_lane, &t, err, sizeof(err))) {
 		fprintf(stderr, "scx_mutex: %s\n", err);
 		return -1;
 	}
 	for (int i = 0; i < MUTEX_MAX_CPUS; i++)
-		skel->rodata->core_cpu[i][0] = skel->rodata->core_cpu[i][1] = -1;
+		ro->core_cpu[i][0] = ro->core_cpu[i][1] = -1;
 	for (int cpu = 0; cpu < nr_cpus; cpu++) {
-		u32 core = skel->rodata->cpu_core[cpu];
+		u32 core = ro->cpu_core[cpu];
 
 		if (core != CZ_NO_CORE)
-			skel->rodata->core_cpu[core][skel->rodata->cpu_lane[cpu]] = cpu;
+			ro->core_cpu[core][ro->cpu_lane[cpu]] = cpu;
 	}
-	skel->rodata->smt = t.nr_smt > 0;
-	skel->rodata->nr_cores = t.nr_cores;
+	ro->smt = t.nr_smt > 0;
+	ro->nr_cores = t.nr_cores;
 	if (!t.nr_smt)
 		fprintf(stderr, "scx_mutex: warning: no SMT siblings; scheduling "
 			"LC work first, with nothing to keep apart\n");
 	return 0;
 }
 
+static void mutex_destroy(void)
+{
+	CZ_DESTROY_FORMS(mutex, skel, skel_cid);
+	ro = NULL;
+}
+
 static struct bpf_object_skeleton *mutex_open(const struct cz_opts *o)
 {
 	int nr_cpus = libbpf_num_possible_cpus();
+	struct bpf_object_skeleton *s;
 
-	(void)o;
-	skel = mutex__open();
-	if (!skel)
+	s = CZ_OPEN_FORMS(mutex, o, skel, skel_cid, ro);
+	if (!s)
 		return NULL;
-	skel->rodata->strict = opts.strict;
+	ro->strict = opts.strict;
 	/* Only --strict needs the sched_switch program: spare every context
 	 * switch the call otherwise. */
-	bpf_program__set_autoload(skel->progs.mutex_switch, opts.strict);
-	skel->rodata->nr_cpus = nr_cpus;
+	bpf_program__set_autoload(bpf_object__find_program_by_name(*s->obj, "mutex_switch"),
+				  opts.strict);
+	ro->nr_cpus = nr_cpus;
 	if (fill_topology(nr_cpus)) {
-		mutex__destroy(skel);
-		skel = NULL;
+		mutex_destroy();
 		return NULL;
 	}
-	return skel->skeleton;
-}
-
-static void mutex_destroy(void)
-{
-	mutex__destroy(skel);
-	skel = NULL;
+	return s;
 }
 
 static const struct cz_stat_desc stats[] = { MUTEX_STATS(CZ_STAT_DESC) };
@@ -115,6 +120,7 @@ static const struct cz_sched mutex_sched = {
 			  "the lanes latency-critical work leaves idle.",
 	.options	= options,
 	.parse		= parse,
+	.sub		= true,
 	.open		= mutex_open,
 	.destroy	= mutex_destroy,
 	.stats		= stats,

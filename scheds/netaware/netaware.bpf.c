@@ -464,7 +464,7 @@ void BPF_STRUCT_OPS(netaware_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	cz_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), credited_vtime(p),
-				 enq_flags);
+			    enq_flags);
 	/* Nobody else wakes an idle CPU for a task queued here. */
 	cpu = cz_pick_idle(p);
 	if (cpu >= 0)

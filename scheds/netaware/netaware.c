@@ -24,18 +24,11 @@ enum {
 };
 
 static struct netaware *skel;
-/* The cid form, for --cgroup: same source, so the same read-only data. */
-static struct netaware_cid *skel_cid;
-
-_Static_assert(sizeof(*skel->rodata) == sizeof(*skel_cid->rodata),
-	       "both forms of netaware.bpf.c have the same .rodata");
+static struct netaware_cid *skel_cid;	/* the cid form, for --cgroup */
 
 static void netaware_destroy(void)
 {
-	netaware__destroy(skel);
-	netaware_cid__destroy(skel_cid);
-	skel = NULL;
-	skel_cid = NULL;
+	CZ_DESTROY_FORMS(netaware, skel, skel_cid);
 }
 
 static struct bpf_object_skeleton *netaware_open(const struct cz_opts *o)
@@ -53,19 +46,9 @@ static struct bpf_object_skeleton *netaware_open(const struct cz_opts *o)
 			nr_cpus, max);
 		return NULL;
 	}
-	if (o->cgroup) {
-		skel_cid = netaware_cid__open();
-		if (!skel_cid)
-			return NULL;
-		ro = (struct netaware__rodata *)skel_cid->rodata;
-		s = skel_cid->skeleton;
-	} else {
-		skel = netaware__open();
-		if (!skel)
-			return NULL;
-		ro = skel->rodata;
-		s = skel->skeleton;
-	}
+	s = CZ_OPEN_FORMS(netaware, o, skel, skel_cid, ro);
+	if (!s)
+		return NULL;
 	ro->nr_cpus = nr_cpus;
 	if (cz_topo_read("/sys", nr_cpus, MAX_LANES, (u32 *)ro->cpu_core,
 			 lanes, &topo, err, sizeof(err))) {

@@ -417,8 +417,8 @@ static long take_decision(struct bpf_dynptr *dp, void *data)
 		tctx->keyed = true;
 		rtt_record(*now - tctx->enq_ns);
 		cz_dsq_insert_vtime(p, USER_DSQ,
-					 run.slice_ns ? run.slice_ns : slice_ns(),
-					 run.key, 0);
+				    run.slice_ns ? run.slice_ns : slice_ns(),
+				    run.key, 0);
 		cz_stat_inc(ST_USER_RUN);
 		preempt_for(p, run.key);
 	} else {

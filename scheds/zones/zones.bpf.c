@@ -114,7 +114,6 @@ s32 BPF_STRUCT_OPS(zones_select_cpu, struct task_struct *p, s32 prev,
 
 void BPF_STRUCT_OPS(zones_enqueue, struct task_struct *p, u64 enq_flags)
 {
-	u64 floor = vtime_now - slice_ns();
 	s32 cid;
 
 	if (cz_is_percpu_kthread(p)) {
@@ -124,8 +123,7 @@ void BPF_STRUCT_OPS(zones_enqueue, struct task_struct *p, u64 enq_flags)
 	if (cz_loader_wakeup(p, enq_flags, slice_ns(), true))
 		return;
 	cz_dsq_insert_vtime(p, ROOT_DSQ, slice_ns(),
-				 cz_vtime_before(p->scx.dsq_vtime, floor) ?
-				 floor : p->scx.dsq_vtime, enq_flags);
+			    cz_credited_vtime(p, vtime_now, slice_ns()), enq_flags);
 	/* Nobody else wakes an idle CPU for a task queued here. */
 	cid = pick_idle(p, cz_task_cpu(p));
 	if (cid >= 0)

@@ -128,6 +128,7 @@ static const struct cz_sched zones_sched = {
 	.doc		= "scx_zones: the root of cgroup zones: each zone's CPUs go to "
 			  "the scheduler attached to its cgroup (kernel 7.3+), idle "
 			  "ones are lent; the rest runs here by weighted vtime.",
+	.no_sub		= "it is the root that cgroup zones' schedulers attach under",
 	.options	= options,
 	.parse		= parse,
 	.open		= zones_open,
