@@ -165,6 +165,14 @@ double cz_opt_double(struct argp_state *state, const char *opt,
 void cz_usage_error(struct argp_state *state, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/*
+ * A statistic the loader measures, not the BPF side (e.g. a cgroup's CPU
+ * time): put @val into slot @idx of @obj's "cz_stats", as CPU 0's value
+ * (what the per-CPU sum then reads); a counter's value is its running
+ * total. From any thread while the object is loaded; 0, or -1.
+ */
+int cz_stat_put(struct bpf_object *obj, u32 idx, u64 val);
+
 /* The running kernel's BTF has struct @name (e.g. "sched_ext_ops_cid"). */
 bool cz_kernel_has_btf_type(const char *name);
 

@@ -27,6 +27,23 @@
 #include <json-c/json.h>
 #include "cz_priv.h"
 
+int cz_stat_put(struct bpf_object *obj, u32 idx, u64 val)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "cz_stats");
+	int nr_cpus = libbpf_num_possible_cpus(), err;
+	u64 *vals;
+
+	if (!map || nr_cpus <= 0)
+		return -1;
+	vals = calloc(nr_cpus, sizeof(*vals));
+	if (!vals)
+		return -1;
+	vals[0] = val;
+	err = bpf_map_update_elem(bpf_map__fd(map), &idx, vals, BPF_ANY);
+	free(vals);
+	return err ? -1 : 0;
+}
+
 int cz_stats_read(struct bpf_map *map, unsigned int nr_stats,
 		  unsigned int nr_cpus, u64 *vals)
 {

@@ -50,7 +50,6 @@ static struct {
 	u64				rtt_prev[USER_RTT_BUCKETS];
 	u64				rtt_at;
 	unsigned int			since_stamp;
-	u64				*stat_vals;	/* a per-CPU stats value */
 } core;
 
 extern const struct cz_user_policy *const __start_cz_user_policies[];
@@ -166,8 +165,8 @@ static void update_rtt(void)
 {
 	u64 delta[USER_RTT_BUCKETS], total = 0, acc = 0;
 	double pct[2] = { 0, 0 };
-	int fd = bpf_map__fd(core.skel->maps.cz_stats), k = 0;
-	u32 b, idx;
+	int k = 0;
+	u32 b;
 
 	for (b = 0; b < USER_RTT_BUCKETS; b++) {
 		u64 now = core.skel->bss->rtt_hist[b];
@@ -181,11 +180,9 @@ static void update_rtt(void)
 		while (k < 2 && acc * 100 >= total * (k ? 99 : 50))
 			pct[k++] = bucket_ns(b) / 1000;
 	}
-	for (k = 0; k < 2; k++) {
-		idx = k ? ST_RTT_P99_US : ST_RTT_P50_US;
-		core.stat_vals[0] = (u64)(pct[k] + 0.5);
-		bpf_map_update_elem(fd, &idx, core.stat_vals, BPF_ANY);
-	}
+	for (k = 0; k < 2; k++)
+		cz_stat_put(core.skel->obj, k ? ST_RTT_P99_US : ST_RTT_P50_US,
+			    (u64)(pct[k] + 0.5));
 }
 
 static void *policy_thread(void *arg)
@@ -224,10 +221,8 @@ static void release(void)
 {
 	ring_buffer__free(core.rb);
 	user_ring_buffer__free(core.urb);
-	free(core.stat_vals);
 	core.rb = NULL;
 	core.urb = NULL;
-	core.stat_vals = NULL;
 }
 
 int user_core_start(struct user *skel, const struct cz_user_policy *pol)
@@ -238,13 +233,11 @@ int user_core_start(struct user *skel, const struct cz_user_policy *pol)
 	memset(&core, 0, sizeof(core));
 	core.skel = skel;
 	core.pol = pol;
-	/* A gauge is CPU 0's slot, the others stay 0 (cz_stat_set()). */
-	core.stat_vals = calloc(libbpf_num_possible_cpus(), sizeof(u64));
 	read_tunables();
 	memcpy(core.rtt_prev, (const void *)skel->bss->rtt_hist, sizeof(core.rtt_prev));
 	core.rb = ring_buffer__new(bpf_map__fd(skel->maps.to_user), on_msg, NULL, NULL);
 	core.urb = user_ring_buffer__new(bpf_map__fd(skel->maps.from_user), NULL);
-	if (!core.stat_vals || !core.rb || !core.urb) {
+	if (!core.rb || !core.urb) {
 		cz_say("setting up the ring buffers failed: %s", strerror(errno));
 		goto fail;
 	}

@@ -4,13 +4,21 @@
  * up to ZONES_MAX), into the BPF side's read-only data; libcz does the
  * rest.
  *
+ * While attached, a thread puts each zone cgroup's CPU time (cpu.stat's
+ * usage_usec since attach) into the zN_cpu_us statistics every 250 ms:
+ * the BPF side never sees a sub-scheduler's tasks run.
+ *
  * Every zone is checked before anything loads: a cgroup2 directory, CPUs
  * that exist, no CPU in two zones, and at least one CPU left to the tasks
  * outside the zones (the root runs them, and the kernel's own threads
  * need somewhere to go). A bad zone is one line and exit 2.
  */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cz.h"
 #include "cz_taskset.h"
 #include "zones.h"
@@ -21,8 +29,16 @@ enum {
 };
 
 static struct zone_cfg cfg[ZONES_MAX];
+static const char *cfg_path[ZONES_MAX];
 static unsigned int nr_cfg;
 static struct zones *skel;
+
+static struct {
+	pthread_t	thread;
+	atomic_bool	stop;
+	bool		running;
+	u64		base[ZONES_MAX];	/* usage_usec at attach */
+} cpu_time;
 
 static const struct argp_option options[] = {
 	{ "zone", OPT_ZONE, "PATH=CPULIST", 0,
@@ -63,6 +79,7 @@ static void add_zone(struct argp_state *state, char *arg)
 		}
 		z->cpus[c / 64] |= 1ULL << (c % 64);
 	}
+	cfg_path[nr_cfg] = arg;	/* argv's, '=' cut off: lives as long */
 	nr_cfg++;
 }
 
@@ -114,6 +131,53 @@ static struct bpf_object_skeleton *zones_open(const struct cz_opts *o)
 	return skel->skeleton;
 }
 
+/* A cgroup's usage_usec (the first line of its cpu.stat); 0 if unreadable. */
+static u64 cgroup_usage(const char *dir)
+{
+	char path[4096], line[128];
+	unsigned long long us;
+
+	snprintf(path, sizeof(path), "%s/cpu.stat", dir);
+	if (cz_read_line(path, line, sizeof(line)) ||
+	    sscanf(line, "usage_usec %llu", &us) != 1)
+		return 0;
+	return us;
+}
+
+static void *cpu_time_thread(void *arg)
+{
+	struct timespec period = { 0, 250 * 1000 * 1000 };
+
+	(void)arg;
+	while (!atomic_load(&cpu_time.stop)) {
+		for (unsigned int z = 0; z < nr_cfg; z++)
+			cz_stat_put(skel->obj, ST_Z0_CPU_US + z * (ST_Z1_UP - ST_Z0_UP),
+				    cgroup_usage(cfg_path[z]) - cpu_time.base[z]);
+		nanosleep(&period, NULL);
+	}
+	return NULL;
+}
+
+static int zones_attached(void)
+{
+	for (unsigned int z = 0; z < nr_cfg; z++)
+		cpu_time.base[z] = cgroup_usage(cfg_path[z]);
+	atomic_store(&cpu_time.stop, false);
+	cpu_time.running = !pthread_create(&cpu_time.thread, NULL, cpu_time_thread, NULL);
+	if (!cpu_time.running)
+		fprintf(stderr, "scx_zones: warning: no thread for the zones' CPU time\n");
+	return 0;
+}
+
+static void zones_detached(void)
+{
+	if (!cpu_time.running)
+		return;
+	atomic_store(&cpu_time.stop, true);
+	pthread_join(cpu_time.thread, NULL);
+	cpu_time.running = false;
+}
+
 static void zones_destroy(void)
 {
 	zones__destroy(skel);
@@ -132,6 +196,8 @@ static const struct cz_sched zones_sched = {
 	.options	= options,
 	.parse		= parse,
 	.open		= zones_open,
+	.attached	= zones_attached,
+	.detached	= zones_detached,
 	.destroy	= zones_destroy,
 	.stats		= stats,
 	.nr_stats	= NR_ZONES_STATS,

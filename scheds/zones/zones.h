@@ -19,7 +19,10 @@ struct zone_cfg {
 	u64	cpus[ZONES_WORDS];
 };
 
-/* Per zone: whether its sub-scheduler is attached, CPUs, runs, lends. */
+/*
+ * Per zone: whether its sub-scheduler is attached, CPUs, runs, lends, and
+ * its cgroup's CPU time (which the loader reads from cpu.stat).
+ */
 #define ZONE_STATS(X, n)						\
 	X(ST_Z##n##_UP, "z" #n "_up", CZ_STAT_GAUGE,				\
 	  "zone " #n ": 1 while its sub-scheduler is attached")			\
@@ -30,7 +33,9 @@ struct zone_cfg {
 	X(ST_Z##n##_LENT, "z" #n "_lent", CZ_STAT_COUNTER,			\
 	  "zone " #n ": tasks outside the zones run on its idle CPUs")		\
 	X(ST_Z##n##_RECLAIMED, "z" #n "_reclaimed", CZ_STAT_COUNTER,		\
-	  "zone " #n ": its CPUs back to its own tasks right after a lent run")
+	  "zone " #n ": its CPUs back to its own tasks right after a lent run") \
+	X(ST_Z##n##_CPU_US, "z" #n "_cpu_us", CZ_STAT_COUNTER,			\
+	  "zone " #n ": CPU time of its cgroup's tasks in us (cpu.stat, by the loader)")
 
 #define ZONES_STATS(X)							\
 	X(ST_ROOT_RUNS, "root_runs", CZ_STAT_COUNTER,				\

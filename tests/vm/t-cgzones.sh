@@ -182,6 +182,9 @@ w=$(json_sum /tmp/cgz.suba wakeups)
 check "zone 0's scheduler placed the zone's wakeups (netaware wakeups $w)" [ "${w:-0}" -gt 100 ]
 n=$(json_sum /tmp/cgz.subb cpu_scalar_ns)
 check "zone 1's scheduler charged its hogs (avxfreq cpu_scalar_ns $n)" [ "${n:-0}" -gt 1000000000 ]
+zc=$(json_sum /tmp/cgz.root z0_cpu_us)
+check "root: zone 0's CPU time reported (z0_cpu_us summed ${zc}us; its cgroup: $((a1 - a0))us in the 6 s window)" \
+	[ "${zc:-0}" -gt $((a1 - a0)) ]
 check "root dispatched both zones' schedulers (z0_runs $(json_sum /tmp/cgz.root z0_runs), z1_runs $(json_sum /tmp/cgz.root z1_runs))" \
 	[ "$(json_sum /tmp/cgz.root z0_runs)" -gt 0 -a "$(json_sum /tmp/cgz.root z1_runs)" -gt 0 ]
 
