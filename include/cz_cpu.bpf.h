@@ -203,10 +203,12 @@ static __always_inline bool cz_rescue_stranded(struct task_struct *p,
 	if ((u32)p->nr_cpus_allowed >= nr)
 		return false;
 	bpf_for(cid, 0, nr) {
-		if (cz_may_run(p, cid))
-			return false;
 		cpu = scx_bpf_cid_to_cpu(cid);
-		if (home < 0 && cpu >= 0 && bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		if (cpu < 0 || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		if (cz_usable(cid))
+			return false;
+		if (home < 0)
 			home = cid;
 	}
 	if (home < 0)

@@ -71,12 +71,12 @@ static __always_inline u32 owner_of(s32 cid)
 /* The zone stat of zone @z: the slot of zone 0's plus a stride. */
 static __always_inline void zone_stat(u32 z, u32 zone0_slot, u64 n)
 {
-	cz_stat_add(zone0_slot + z * (ST_Z1_UP - ST_Z0_UP), n);
+	cz_stat_add(zone0_slot + z * ZONE_STAT_STRIDE, n);
 }
 
 static __always_inline void zone_gauge(u32 z, u32 zone0_slot, u64 v)
 {
-	cz_stat_set(zone0_slot + z * (ST_Z1_UP - ST_Z0_UP), v);
+	cz_stat_set(zone0_slot + z * ZONE_STAT_STRIDE, v);
 }
 
 /*
@@ -85,17 +85,19 @@ static __always_inline void zone_gauge(u32 z, u32 zone0_slot, u64 v)
  */
 static s32 pick_idle(const struct task_struct *p, s32 prev)
 {
-	u32 nr = scx_bpf_nr_cids();
+	u32 nr = scx_bpf_nr_cids(), lend;
 	s32 cid;
 
 	if (!owner_of(prev) && cz_may_run(p, prev) && cz_test_and_clear_idle(prev))
 		return prev;
-	bpf_for(cid, 0, nr) {
-		if (!owner_of(cid) && cz_may_run(p, cid) &&
-		    cz_test_and_clear_idle(cid))
-			return cid;
+	bpf_for(lend, 0, 2) {
+		bpf_for(cid, 0, nr) {
+			if (!owner_of(cid) == !lend && cz_may_run(p, cid) &&
+			    cz_test_and_clear_idle(cid))
+				return cid;
+		}
 	}
-	return cz_pick_idle(p);
+	return -1;
 }
 
 s32 BPF_STRUCT_OPS(zones_select_cpu, struct task_struct *p, s32 prev,

@@ -61,6 +61,9 @@ static void add_zone(struct argp_state *state, char *arg)
 	*eq = '\0';
 	if (cz_ts_parse_cgroup(arg, &z->cgid, err, sizeof(err)))
 		cz_usage_error(state, "--zone: %s", err);
+	for (unsigned int j = 0; j < nr_cfg; j++)
+		if (cfg[j].cgid == z->cgid)
+			cz_usage_error(state, "--zone %s: cgroup given twice", arg);
 	n = cz_parse_cpulist(eq + 1, cpus, CZ_MAX_CPUS);
 	if (n <= 0)
 		cz_usage_error(state, "--zone %s: '%s' is not a CPU list", arg, eq + 1);
@@ -70,13 +73,10 @@ static void add_zone(struct argp_state *state, char *arg)
 		if (c >= ncpus)
 			cz_usage_error(state, "--zone %s: CPU %d does not exist (%d possible)",
 				       arg, c, ncpus);
-		for (unsigned int j = 0; j < nr_cfg; j++) {
-			if (cfg[j].cgid == z->cgid)
-				cz_usage_error(state, "--zone %s: cgroup given twice", arg);
+		for (unsigned int j = 0; j < nr_cfg; j++)
 			if (cfg[j].cpus[c / 64] & (1ULL << (c % 64)))
 				cz_usage_error(state, "--zone %s: CPU %d is already zone %u's",
 					       arg, c, j);
-		}
 		z->cpus[c / 64] |= 1ULL << (c % 64);
 	}
 	cfg_path[nr_cfg] = arg;	/* argv's, '=' cut off: lives as long */
@@ -151,7 +151,7 @@ static void *cpu_time_thread(void *arg)
 	(void)arg;
 	while (!atomic_load(&cpu_time.stop)) {
 		for (unsigned int z = 0; z < nr_cfg; z++)
-			cz_stat_put(skel->obj, ST_Z0_CPU_US + z * (ST_Z1_UP - ST_Z0_UP),
+			cz_stat_put(skel->obj, ST_Z0_CPU_US + z * ZONE_STAT_STRIDE,
 				    cgroup_usage(cfg_path[z]) - cpu_time.base[z]);
 		nanosleep(&period, NULL);
 	}

@@ -44,7 +44,9 @@ struct zone_cfg {
 
 enum zones_stat {
 	ZONES_STATS(CZ_STAT_ENUM)
-	NR_ZONES_STATS
+	NR_ZONES_STATS,
+	/* Zone z's slot of a statistic: zone 0's plus z strides. */
+	ZONE_STAT_STRIDE = ST_Z1_UP - ST_Z0_UP,
 };
 
 #define ZONES_TUNABLES(X)						\
