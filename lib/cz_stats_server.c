@@ -98,20 +98,11 @@ static int make_parent(const char *path, char *err, size_t errlen)
 	if (!p || p == dir)
 		return 0;
 	*p = '\0';
-	for (p = dir + 1; ; p++) {
-		char c = *p;
-
-		if (c && c != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST) {
-			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-			return -1;
-		}
-		*p = c;
-		if (!c)
-			return 0;
+	if (cz_mkdirs(dir, 0755)) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return -1;
 	}
+	return 0;
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Exit codes shared by the schedulers and the tools. */
 enum {
@@ -32,6 +33,8 @@ double cz_now(void);
 double cz_wall(void);
 /* Sleep @s seconds (a signal may cut it short). */
 void cz_sleep(double s);
+/* mkdir -p @path (each missing directory with @mode); 0, or -1 with errno. */
+int cz_mkdirs(const char *path, mode_t mode);
 
 /*
  * The program's name in messages: "scx_central", "czctl". Set once from

@@ -564,17 +564,81 @@ static int read_modes(struct walk *w, struct fy_node *v, int line,
 	return 0;
 }
 
+/*
+ * An OCI image reference as podman takes it (NAME[:TAG][@DIGEST], NAME
+ * with a registry and path), into @out (malloc'd). What it names is
+ * checked on the host (zoneimage.c in czctl): loading reads only the file.
+ */
+static int read_image(struct walk *w, struct fy_node *v, int line,
+		      const char *key, char **out)
+{
+	char *s = zy_text(w, v, line, key);
+
+	if (!s)
+		return -1;
+	*out = s;
+	if (!*s || s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789._-/:@")] || strchr("/:@.-", s[0]))
+		return zy_fail(w, line, key, "'%s' is not an image name (NAME[:TAG], as podman takes it)",
+			    s);
+	return 0;
+}
+
+static int read_sched_image(struct walk *w, struct fy_node *v, int line,
+			    const char *key, void *obj)
+{
+	struct cz_zone *z = obj;
+
+	z->line_sched_image = line;
+	return read_image(w, v, line, key, &z->sched_image);
+}
+
 static const struct field sched_fields[] = {
-	{ "name", true, read_sched_name },
+	{ "name", false, read_sched_name },
+	{ "image", false, read_sched_image },
 	{ "args", false, read_sched_args },
 	{ "modes", false, read_modes },
 };
 
+/*
+ * The scheduler an image holds, when the file does not name it: the
+ * image's own name, controlzone/scx_netaware:0.1.0 holding scx_netaware
+ * (scripts/build-images names them so). The host check then finds it in
+ * the image.
+ */
+static int sched_from_image(struct walk *w, struct cz_zone *z, int line,
+			    const char *key)
+{
+	const char *ref = z->sched_image, *slash = strrchr(ref, '/');
+	const char *base = slash ? slash + 1 : ref;
+	size_t n = strcspn(base, ":@");
+
+	if (n <= 4 || strncmp(base, "scx_", 4) || asprintf(&z->sched, "%.*s", (int)n, base) < 0 ||
+	    !zy_name_ok(z->sched + 4, 128)) {
+		free(z->sched);
+		z->sched = NULL;
+		return zy_fail(w, line, key, "missing: the image '%s' is not named scx_NAME, so say which scheduler it holds",
+			    ref);
+	}
+	z->line_sched = z->line_sched_image;
+	return 0;
+}
+
 static int read_scheduler(struct walk *w, struct fy_node *v, int line,
 			  const char *key, void *obj)
 {
-	return zy_walk_mapping(w, v, line, key, sched_fields,
-			    ARRAY_LEN(sched_fields), obj);
+	struct cz_zone *z = obj;
+	char sub[KEY_MAX];
+
+	if (zy_walk_mapping(w, v, line, key, sched_fields,
+			    ARRAY_LEN(sched_fields), obj))
+		return -1;
+	if (z->sched)
+		return 0;
+	snprintf(sub, sizeof(sub), "%s.name", key);
+	if (!z->sched_image)
+		return zy_fail(w, line, sub, "missing (a required key)");
+	return sched_from_image(w, z, line, sub);
 }
 
 /* ---- services ---- */
@@ -745,8 +809,18 @@ static int read_restart(struct walk *w, struct fy_node *v, int line,
 	return 0;
 }
 
+static int read_svc_image(struct walk *w, struct fy_node *v, int line,
+			  const char *key, void *obj)
+{
+	struct cz_zone_service *s = obj;
+
+	s->line_image = line;
+	return read_image(w, v, line, key, &s->image);
+}
+
 static const struct field service_fields[] = {
 	{ "name", true, read_svc_name },
+	{ "image", false, read_svc_image },
 	{ "command", true, read_command },
 	{ "env", false, read_env },
 	{ "ports", false, read_ports },
@@ -974,6 +1048,7 @@ void cz_zone_free(struct cz_zone *z)
 	free(z->kernel_config);
 	free(z->cmdline);
 	free(z->sched);
+	free(z->sched_image);
 	zy_strv_free(&z->sched_args);
 	for (unsigned int i = 0; i < z->nr_modes; i++) {
 		free(z->modes[i].name);
@@ -982,6 +1057,7 @@ void cz_zone_free(struct cz_zone *z)
 	free(z->modes);
 	for (unsigned int i = 0; i < z->nr_services; i++) {
 		free(z->services[i].name);
+		free(z->services[i].image);
 		zy_strv_free(&z->services[i].argv);
 		zy_strv_free(&z->services[i].env);
 		free(z->services[i].ports);

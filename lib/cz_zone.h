@@ -68,6 +68,7 @@ struct cz_zone_probe {
 
 struct cz_zone_service {
 	char			*name;
+	char			*image;	/* OCI image it runs from, or NULL */
 	struct cz_strv		argv;	/* the command, or "sh", "-c", STRING */
 	struct cz_strv		env;	/* "KEY=VALUE" */
 	struct cz_zone_port	*ports;
@@ -75,6 +76,7 @@ struct cz_zone_service {
 	enum cz_restart		restart;
 	struct cz_zone_probe	probe;
 	int			line;
+	int			line_image;
 };
 
 struct cz_zone_mode {
@@ -127,6 +129,7 @@ struct cz_zone {
 	enum cz_accel		accel;
 	/* scheduler: name NULL when the zone runs the fair class */
 	char			*sched;
+	char			*sched_image;	/* OCI image it runs from, or NULL */
 	struct cz_strv		sched_args;
 	struct cz_zone_mode	*modes;
 	unsigned int		nr_modes;
@@ -142,6 +145,7 @@ struct cz_zone {
 	int			line_kernel;
 	int			line_host_cpus;
 	int			line_sched;
+	int			line_sched_image;
 };
 
 /*

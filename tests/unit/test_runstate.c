@@ -77,6 +77,7 @@ static void same(const struct cz_runstate *a, const struct cz_runstate *b)
 	cr_assert_eq(a->pid, b->pid);
 	cr_assert_str_eq(a->sched, b->sched);
 	cr_assert_str_eq(a->binary, b->binary);
+	cr_assert_str_eq(a->root, b->root);
 	cr_assert_str_eq(a->log, b->log);
 	cr_assert_float_eq(a->started, b->started, 1e-6);
 	cr_assert_eq(a->argc, b->argc);
@@ -112,6 +113,25 @@ Test(runstate, no_args)
 	cr_assert_eq(cz_runstate_decode(line, &back, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(back.argc, 0);
 	free(line);
+	cz_runstate_free(&back);
+}
+
+/* A scheduler run from an image's files: its root, kept; none, none. */
+Test(runstate, root)
+{
+	struct cz_runstate rs = sample(), back;
+	char err[256] = "", *line = cz_runstate_encode(&rs);
+
+	cr_assert_null(strstr(line, "\"root\""), "%s", line);
+	free(line);
+	strcpy(rs.root, "/cz/images/0");
+	strcpy(rs.binary, "/cz/images/0/usr/sbin/scx_central");
+	line = cz_runstate_encode(&rs);
+	cr_assert(strstr(line, "\"root\":\"/cz/images/0\""), "%s", line);
+	cr_assert_eq(cz_runstate_decode(line, &back, err, sizeof(err)), 0, "%s", err);
+	same(&rs, &back);
+	free(line);
+	cz_runstate_free(&rs);
 	cz_runstate_free(&back);
 }
 
@@ -162,6 +182,9 @@ Test(runstate, damaged_files_are_refused)
 	decode_bad("{\"pid\":7," OK_REST ",\"args\":\"x\"}", "args");
 	decode_bad("{\"pid\":7," OK_REST ",\"args\":[\"a\",2]}", "not a string");
 	decode_bad("{\"pid\":7," OK_REST ",\"args\":[\"a\\u0000b\"]}", "not a string");
+	decode_bad("{\"pid\":7," OK_REST ",\"args\":[],\"root\":\"img\"}", "root");
+	decode_bad("{\"pid\":7," OK_REST ",\"args\":[],\"root\":\"/img\"}", "root");
+	decode_bad("{\"pid\":7," OK_REST ",\"args\":[],\"root\":1}", "root");
 }
 
 /* ---- the file ---- */

@@ -182,6 +182,27 @@ Test(zone, everything)
 	cz_zone_free(&z);
 }
 
+/* A scheduler or a service from an image: its name from the image's. */
+Test(zone, images)
+{
+	struct cz_zone z;
+
+	load_ok(HEAD "scheduler: {image: localhost/controlzone/scx_netaware:0.1.0}\n"
+		"services:\n  - name: r\n    image: app@sha256:ab\n    command: [r]\n", &z);
+	cr_assert_str_eq(z.sched, "scx_netaware");
+	cr_assert_str_eq(z.sched_image, "localhost/controlzone/scx_netaware:0.1.0");
+	cr_assert_eq(z.line_sched, 3);
+	cr_assert_str_eq(z.services[0].image, "app@sha256:ab");
+	cr_assert_eq(z.services[0].line_image, 6);
+	cz_zone_free(&z);
+	load_ok(HEAD "scheduler: {name: central, image: mine:1}\n", &z);
+	cr_assert_str_eq(z.sched, "scx_central");
+	cz_zone_free(&z);
+	load_ok(HEAD "scheduler: {name: central}\n", &z);
+	cr_assert_null(z.sched_image);
+	cz_zone_free(&z);
+}
+
 Test(zone, cpus_and_memory_forms)
 {
 	struct cz_zone z;
@@ -222,7 +243,15 @@ Test(zone, bad_files)
 	load_bad(HEAD "host_cpus: 3-1\n", "3: host_cpus: '3-1' is not a CPU list such as 0-1 or 2,3");
 	load_bad(HEAD "accel: hvf\n", "3: accel: 'hvf' is not auto, kvm or tcg");
 	load_bad(HEAD "scheduler: scx_central\n",
-		 "3: scheduler: expected a mapping of keys (name, args, modes), got a scalar");
+		 "3: scheduler: expected a mapping of keys (name, image, args, modes), got a scalar");
+	load_bad(HEAD "scheduler: {image: ':x'}\n",
+		 "3: scheduler.image: ':x' is not an image name (NAME[:TAG], as podman takes it)");
+	load_bad(HEAD "scheduler: {image: 'a b'}\n",
+		 "3: scheduler.image: 'a b' is not an image name (NAME[:TAG], as podman takes it)");
+	load_bad(HEAD "scheduler: {image: redis:7}\n",
+		 "3: scheduler.name: missing: the image 'redis:7' is not named scx_NAME, so say which scheduler it holds");
+	load_bad(HEAD "services:\n  - name: r\n    image: ''\n    command: x\n",
+		 "5: services[0].image: '' is not an image name (NAME[:TAG], as podman takes it)");
 	load_bad(HEAD "scheduler: {args: [-v]}\n", "3: scheduler.name: missing (a required key)");
 	load_bad(HEAD "scheduler: {name: scx_Big}\n",
 		 "3: scheduler.name: 'scx_Big' is not a scheduler name (scx_NAME or NAME: a-z, 0-9, '-', '_')");

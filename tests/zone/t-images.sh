@@ -4,6 +4,10 @@
 # as root (podman image mount); podman uses deploy/images/containers.conf
 # unless CONTAINERS_CONF is set.
 #
+# Then a zone (kernel: the first pinned one) whose scheduler and service
+# come from images: controlzone/scx_netaware:TAG and an application image
+# of redis-server built here the same way (its files and ldd's list).
+#
 # Asserts: build-images exits 0 and makes controlzone/scx_NAME:TAG for
 # every directory under scheds/; in each image, `podman run --rm IMAGE
 # --version` prints "scx_NAME (controlzone) VERSION" (the project's
@@ -17,8 +21,17 @@
 # values), the entrypoint is /usr/sbin/scx_NAME and the stop signal
 # SIGINT; a rebuild leaves no untagged image; bad usage (an unknown
 # option, an unknown scheduler, --tag without a value, a bad tag) exits 2
-# with one line on stderr and builds nothing; and at the end podman's
-# image list is what it was before the test.
+# with one line on stderr and builds nothing; `zone check` of a zone
+# naming an image that is not here, a scheduler or a service program its
+# image lacks: exit 2, one line FILE:LINE: KEY: problem, nothing left
+# mounted; the zone comes up; in it sched_ext runs netaware, its loader's
+# executable is /cz/images/0/usr/sbin/scx_netaware (the image's files,
+# chrooted) with the file's arguments, redis-server's is the application
+# image's under /cz/images/1 and answers PING through the forwarded port,
+# `zone stats` reads the image scheduler's socket; a switch to the
+# zone's own scx_central and back runs the image's scx_netaware again; no
+# image stays mounted on the host; and at the end podman's image list is
+# what it was before the test.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/vm/lib.sh
 . "$root/tests/vm/lib.sh"
@@ -33,7 +46,7 @@ rm_images() {
 		podman rmi "controlzone/$s:$tag" > /dev/null 2>&1
 	done
 }
-trap 'rm_images; rm -rf "$W"' EXIT
+trap '"$CZ_BUILD/tools/czctl/czctl" zone down --force zt-img > /dev/null 2>&1; podman rmi "localhost/cztest-app:$tag" > /dev/null 2>&1; rm_images; rm -rf "$W"' EXIT
 
 if ! command -v podman > /dev/null || [ "$(id -u)" -ne 0 ]; then
 	bad "podman installed and running as root (podman: $(command -v podman || echo missing), uid $(id -u)); scripts/setup installs podman"
@@ -133,6 +146,89 @@ for s in $scheds; do
 	check "$img: entrypoint /usr/sbin/$s, stop signal SIGINT ($ep)" \
 		[ "$ep" = "[\"/usr/sbin/$s\"] SIGINT" ]
 done
+
+# ---- a zone whose scheduler and service come from images ----
+# An application image as a user would bring one: redis-server and
+# exactly its libraries, FROM scratch (nothing is pulled). redis-tools'
+# redis-check-rdb is redis-server (it acts by the name it is run as).
+app=localhost/cztest-app:$tag
+rdb=$(command -v redis-check-rdb)
+mkdir -p "$W/app/usr/bin"
+cp -L "$rdb" "$W/app/usr/bin/redis-server"
+for f in $(ldd_list "$rdb"); do
+	mkdir -p "$W/app$(dirname "$f")"
+	cp -L "$f" "$W/app$f"
+done
+printf 'FROM scratch\nCOPY . /\nENTRYPOINT ["/usr/bin/redis-server"]\n' > "$W/Containerfile"
+podman build -q --layers=false -f "$W/Containerfile" -t "$app" "$W/app" > "$W/out" 2>&1
+check "an application image of redis-server, FROM scratch ($app): builds ($(tail -n1 "$W/out" | cut -c1-20))" \
+	podman image exists "$app"
+
+export CZ_ROOT=$root CZ_SCHED_PATH=$CZ_BUILD/scheds
+K1=$(grep -vE '^\s*(#|$)' "$root/vmconfigs/kernels" | sed -n 1p | cut -d. -f1-2)
+PI=16390
+zone_file() {	# zone_file SCHEDULER_MAPPING SERVICE_IMAGE: zt-img's file
+	cat <<EOF2
+name: zt-img
+kernel: $K1
+memory: 512M
+scheduler: $1
+services:
+  - name: redis
+    image: $2
+    command: [redis-server, --port, "6379", --protected-mode, "no", --save, "", --appendonly, "no"]
+    ports: ["$PI:6379"]
+EOF2
+}
+mounted() { podman image mount | wc -l; }
+m0=$(mounted)
+for c in "{image: controlzone/scx_nosuch:$tag}|scheduler.image: no image 'controlzone/scx_nosuch:$tag' on this host" \
+	 "{name: central, image: controlzone/scx_netaware:$tag}|scheduler.image: image 'controlzone/scx_netaware:$tag' has no scx_central in /usr/sbin" \
+	 "{image: controlzone/scx_netaware:$tag}|services\[0\].image: image 'controlzone/scx_central:$tag' has no redis-server"; do
+	svc=$app
+	case "$c" in *services*) svc=controlzone/scx_central:$tag ;; esac
+	zone_file "${c%%|*}" "$svc" > "$W/bad.yaml"
+	"$czctl" zone check "$W/bad.yaml" > "$W/out" 2>&1
+	rc=$?
+	check "zone check, ${c#*|}: exit 2, one line ($(head -n1 "$W/out" | cut -c1-100))" \
+		[ $rc -eq 2 -a "$(wc -l < "$W/out")" -eq 1 ] && grep -q "bad.yaml:[0-9]*: ${c#*|}" "$W/out"
+done
+check "the checks left no image mounted ($(mounted) mounted, $m0 before)" [ "$(mounted)" -eq "$m0" ]
+
+zone_file "{image: controlzone/scx_netaware:$tag, args: [--boost-us, \"300\"]}" "$app" > "$W/zt-img.yaml"
+t0=$(date +%s)
+"$czctl" zone up "$W/zt-img.yaml" > "$W/up" 2>&1
+rc=$?
+check "zone up of zt-img (scheduler and service from images): exit 0 in $(($(date +%s) - t0)) s ($(head -n1 "$W/up"))" [ $rc -eq 0 ]
+check "  and no image left mounted on the host ($(mounted))" [ "$(mounted)" -eq "$m0" ]
+# exes: every process's executable in the zone, "PID EXE" (the guest's
+# busybox readlink; a chrooted one shows its path from the zone's root)
+exes() {
+	"$czctl" zone exec zt-img -- sh -c 'for p in /proc/[0-9]*; do e=$(readlink $p/exe) && echo "${p#/proc/} $e"; done' 2> /dev/null
+}
+ops() { "$czctl" zone exec zt-img -- cat /sys/kernel/sched_ext/root/ops 2> /dev/null; }
+exes > "$W/exes"
+check "  sched_ext runs netaware ($(ops))" [ "$(ops)" = netaware ]
+check "  the loader is the image's: $(grep -m1 scx_netaware "$W/exes")" \
+	grep -q " /cz/images/0/usr/sbin/scx_netaware\$" "$W/exes"
+check "  with the zone file's arguments" sh -c "\"$czctl\" zone exec zt-img -- cat /run/controlzone/current | grep -q '\"args\":\\[\"--boost-us\",\"300\"\\]'"
+check "  redis-server is the application image's: $(grep -m1 redis-server "$W/exes")" \
+	grep -q " /cz/images/1/usr/bin/redis-server\$" "$W/exes"
+r=$(printf 'PING\r\n' | timeout 10 socat -t 5 - TCP:127.0.0.1:$PI | tr -d '\r')
+check "  redis answers PING through the forwarded port ($r)" [ "$r" = "+PONG" ]
+"$czctl" zone stats zt-img --json > "$W/stats" 2>&1
+check "  zone stats answers from the image's scheduler's socket ($(head -c 60 "$W/stats"))" \
+	grep -q '"sched":"netaware"' "$W/stats"
+# A switch away and back: the zone's scx_netaware is still the image's.
+"$czctl" zone switch zt-img scx_central > "$W/out" 2>&1 &&
+	"$czctl" zone switch zt-img scx_netaware >> "$W/out" 2>&1
+rc=$?
+exes > "$W/exes"
+check "  switch to scx_central and back: exit $rc, netaware from /cz/images/0 again ($(ops), $(grep -m1 scx_netaware "$W/exes" | cut -d' ' -f2))" \
+	[ $rc -eq 0 -a "$(ops)" = netaware ] && grep -q " /cz/images/0/usr/sbin/scx_netaware\$" "$W/exes"
+"$czctl" zone down zt-img > "$W/out" 2>&1
+check "zone down zt-img: exit $?" [ ! -e /run/controlzone/zones/zt-img ]
+podman rmi "$app" > /dev/null 2>&1
 
 # A rebuild moves the tag and leaves no untagged image behind.
 s=$(echo "$scheds" | head -n1)

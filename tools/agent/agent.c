@@ -35,6 +35,12 @@
  *   /run/controlzone/services/NAME.log; restart on-failure or always, with
  *   a backoff that doubles from 1 s to 30 s and resets once a service has
  *   run for 30 s. Each exit and restart is an event.
+ * - A scheduler or service from an OCI image has the image's files in a
+ *   directory of its own (its "root" in the config) and runs chrooted
+ *   there: the image's libraries, the zone's kernel interfaces (mounted
+ *   in at the start). The image's scheduler is named, so that whoever
+ *   starts or switches to that name (the file, a rule, a manual switch)
+ *   gets it from the image (czctl --root).
  * - The agent is the zone's child subreaper, so loaders that czctl
  *   detached are reaped here and never linger as zombies.
  */
@@ -50,6 +56,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <limits.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -92,6 +100,7 @@ enum restart { RESTART_ON_FAILURE, RESTART_ALWAYS, RESTART_NO };
 
 struct service {
 	char		*name;
+	char		*root;		/* its image's files; NULL: the zone's */
 	char		**argv;
 	char		**env;		/* added to the agent's environment */
 	enum restart	restart;
@@ -127,6 +136,8 @@ static struct {
 	struct service		*svc;
 	unsigned int		nr_svc;
 	char			*sched;		/* wanted scheduler, or NULL */
+	char			*image_sched;	/* the scheduler run from an image */
+	char			*image_root;	/* and that image's files */
 	char			**sched_args;
 	char			*prev_sched;	/* during a change: what ran before */
 	char			**prev_args;
@@ -357,6 +368,10 @@ static int service_start(struct service *s)
 		setsid();
 		for (char **e = s->env; e && *e; e++)
 			putenv(*e);
+		if (s->root && (chroot(s->root) || chdir("/"))) {
+			dprintf(2, "cz-agent: cannot enter %s: %s\n", s->root, strerror(errno));
+			_exit(127);
+		}
 		execvp(s->argv[0], s->argv);
 		dprintf(2, "cz-agent: cannot execute %s: %s\n", s->argv[0], strerror(errno));
 		_exit(127);
@@ -528,11 +543,16 @@ static char **czctl_argv(const char *op, const char *name, char **args)
 
 	while (args && args[n])
 		n++;
-	v = calloc(n + 6, sizeof(*v));
+	v = calloc(n + 8, sizeof(*v));
 	if (!v)
 		return NULL;
 	v[k++] = "czctl";
 	v[k++] = (char *)op;
+	/* In this zone, that name is the image's scheduler, whoever asks. */
+	if (name && A.image_sched && !strcmp(name, A.image_sched)) {
+		v[k++] = "--root";
+		v[k++] = A.image_root;
+	}
 	if (name) {
 		v[k++] = (char *)name;
 		if (n)
@@ -975,6 +995,10 @@ static int load_config(const char *path)
 		A.sched = strdup(json_object_get_string(v));
 		json_object_object_get_ex(sched, "args", &v);
 		A.sched_args = json_strv(v);
+		if (str_arg(sched, "root")) {
+			A.image_sched = strdup(A.sched);
+			A.image_root = strdup(str_arg(sched, "root"));
+		}
 	}
 	if (json_object_object_get_ex(o, "services", &svcs) &&
 	    json_object_is_type(svcs, json_type_array)) {
@@ -986,6 +1010,8 @@ static int load_config(const char *path)
 			const char *r = str_arg(s, "restart");
 
 			sv->name = strdup(str_arg(s, "name") ?: "service");
+			if (str_arg(s, "root"))
+				sv->root = strdup(str_arg(s, "root"));
 			json_object_object_get_ex(s, "argv", &v);
 			sv->argv = json_strv(v);
 			json_object_object_get_ex(s, "env", &v);
@@ -996,6 +1022,55 @@ static int load_config(const char *path)
 		}
 	}
 	json_object_put(o);
+	return 0;
+}
+
+/*
+ * Make an image's files, @root, a place its programs can run in (chrooted,
+ * as cz-agent and czctl --root run them): the zone's own /proc, /sys,
+ * /dev, /run, /tmp and /boot (libbpf reads the kernel's config there) are
+ * mounted in it, and /var/run/scx, so that a scheduler's stats socket is
+ * where the zone's czctl looks. The image's own files stay as they are;
+ * only these mount points are added.
+ */
+static int root_prepare(const char *root)
+{
+	static const char *const dirs[] = {
+		"/proc", "/sys", "/dev", "/run", "/tmp", "/boot", CZ_STATS_SOCKET_DIR,
+	};
+	char path[PATH_MAX];
+
+	if (cz_mkdirs(CZ_STATS_SOCKET_DIR, 0755))
+		return -1;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		struct stat st;
+
+		if (stat(dirs[i], &st))
+			continue;
+		snprintf(path, sizeof(path), "%s%s", root, dirs[i]);
+		if (cz_mkdirs(path, 0755) ||
+		    mount(dirs[i], path, NULL, MS_BIND | MS_REC, NULL)) {
+			cz_say("%s: cannot mount %s there: %s", root, dirs[i], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Every image's files, once, at the start. */
+static int roots_prepare(void)
+{
+	if (A.image_root && root_prepare(A.image_root))
+		return -1;
+	for (unsigned int i = 0; i < A.nr_svc; i++) {
+		bool done = A.image_root && !strcmp(A.svc[i].root ?: "", A.image_root);
+
+		for (unsigned int j = 0; j < i && !done; j++)
+			done = A.svc[j].root && A.svc[i].root &&
+			       !strcmp(A.svc[j].root, A.svc[i].root);
+		if (A.svc[i].root && !done && root_prepare(A.svc[i].root))
+			return -1;
+	}
 	return 0;
 }
 
@@ -1106,7 +1181,7 @@ int main(int argc, char **argv)
 		cz_say("%s: %s", port, strerror(errno));
 		return CZ_EXIT_FAIL;
 	}
-	if (load_config(config))
+	if (load_config(config) || roots_prepare())
 		return CZ_EXIT_FAIL;
 	mkdir("/run/controlzone", 0755);
 	mkdir(LOG_DIR, 0755);

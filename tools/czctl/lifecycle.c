@@ -31,6 +31,9 @@
  *   and switch; it is taken before the run-state is read, so a second
  *   switch acts on what the first one left. The descriptor is close-on-exec
  *   so that a loader never inherits (and holds) the lock.
+ * - --root DIR runs a scheduler from an image's files: DIR's own binary,
+ *   chrooted into DIR (scheds.h: exec_in_root), DIR kept in the run-state
+ *   so a rollback restores it the same way.
  * - The loader is our child while we wait for it, so an early exit is seen
  *   with its status; later czctl calls know it only by its pid, checked
  *   against /proc/PID/cmdline so a reused pid is never signalled.
@@ -108,7 +111,10 @@ static bool scx_runs(const char *ops)
 	return !strcmp(state, "enabled") && !strcmp(cur, ops);
 }
 
+enum { OPT_ROOT = 256 };
+
 static const struct option run_options[] = {
+	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 }
@@ -295,9 +301,7 @@ static int spawn(struct cz_runstate *rs, off_t *off, const int *pipes)
 			fcntl(pipes[1], F_SETFD, 0);
 			setenv("CZ_GO_FD", num, 1);
 		}
-		execv(argv[0], argv);
-		dprintf(2, "czctl: cannot execute %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
+		exec_in_root(rs->root, argv);
 	}
 	free(argv);
 	close(logfd);
@@ -529,7 +533,33 @@ static int record(const struct cz_runstate *rs)
 /* ---- start, stop, switch ---- */
 
 /*
- * [-v] NAME [-- ARGS]: the scheduler's name, checked, into @rs->sched; its
+ * --root DIR: an image's files (as a zone holds them: cz-agent mounts the
+ * zone's /proc, /sys, /dev, /run and /boot there). Without /sys there the
+ * scheduler could not attach: refused now, not after a failed start.
+ */
+static int set_root(struct cz_runstate *rs, const char *dir)
+{
+	char probe[PATH_MAX + 32];
+
+	if (!realpath(dir, rs->root)) {
+		cz_say("--root %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!strcmp(rs->root, "/")) {
+		rs->root[0] = '\0';
+		return 0;
+	}
+	snprintf(probe, sizeof(probe), "%s%s", rs->root, CZ_SCX_STATE);
+	if (access(probe, F_OK)) {
+		cz_say("--root %s: no %s there (mount the system's /sys in it first)",
+		    dir, CZ_SCX_STATE);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * [-v] [--root DIR] NAME [-- ARGS]: the scheduler's name, checked, into @rs->sched; its
  * args into @sargc/@sargv. 0 or CZ_EXIT_USAGE (said).
  */
 static int parse_run(int argc, char **argv, struct cz_runstate *rs,
@@ -543,6 +573,10 @@ static int parse_run(int argc, char **argv, struct cz_runstate *rs,
 		switch (opt) {
 		case 'v':
 			verbose = true;
+			break;
+		case OPT_ROOT:
+			if (set_root(rs, optarg))
+				return CZ_EXIT_USAGE;
 			break;
 		case 'h':
 			exit(print_usage());
@@ -574,7 +608,13 @@ static int prepare(int sargc, char **sargv, struct cz_runstate *rs)
 	char out[OUT_MAX], **argv;
 	int status;
 
-	if (find_sched(rs->sched, rs->binary, sizeof(rs->binary))) {
+	if (rs->root[0]) {
+		if (find_in_root(rs->root, rs->sched, rs->binary, sizeof(rs->binary))) {
+			cz_say("no scheduler '%s' in %s (its /usr/sbin, /usr/bin, /sbin or /bin)",
+			    rs->sched, rs->root);
+			return CZ_EXIT_FAIL;
+		}
+	} else if (find_sched(rs->sched, rs->binary, sizeof(rs->binary))) {
 		cz_say("unknown scheduler '%s': not in czctl's directory, $CZ_SCHED_PATH or $PATH (see czctl list)",
 		    rs->sched);
 		return CZ_EXIT_FAIL;
@@ -591,7 +631,7 @@ static int prepare(int sargc, char **sargv, struct cz_runstate *rs)
 	argv[0] = rs->binary;
 	argv[1] = "--check-args";
 	memcpy(argv + 2, sargv, sargc * sizeof(*argv));
-	status = run_capture(argv, out, sizeof(out));
+	status = run_capture_in(rs->root, argv, out, sizeof(out));
 	free(argv);
 	if (status == 0)
 		return 0;

@@ -76,6 +76,8 @@ char *cz_runstate_encode(const struct cz_runstate *rs)
 	args = NULL;
 	json_object_object_add(o, "started", json_object_new_double(rs->started));
 	json_object_object_add(o, "log", json_object_new_string(rs->log));
+	if (rs->root[0])
+		json_object_object_add(o, "root", json_object_new_string(rs->root));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s && asprintf(&line, "%s\n", s) < 0)
@@ -182,6 +184,13 @@ int cz_runstate_decode(const char *text, struct cz_runstate *rs,
 	}
 	if (get_str(o, "log", rs->log, sizeof(rs->log))) {
 		why = "no valid \"log\"";
+		goto out;
+	}
+	/* Optional: only a scheduler run from an image has one. */
+	if (json_object_object_get_ex(o, "root", &v) &&
+	    (get_str(o, "root", rs->root, sizeof(rs->root)) || rs->root[0] != '/' ||
+	     strncmp(rs->binary, rs->root, strlen(rs->root)))) {
+		why = "no valid \"root\" (an absolute path holding \"binary\")";
 		goto out;
 	}
 	if (!json_object_object_get_ex(o, "started", &v) ||

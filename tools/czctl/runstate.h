@@ -10,6 +10,9 @@
  *    "args":["--slice-us","5000"],"started":1718000000.25,
  *    "log":"/run/controlzone/scx_central.log"}
  *
+ * and "root":"/cz/images/scheduler" when the scheduler runs from an
+ * image's files (czctl start --root), its binary then under that root.
+ *
  * Key choices:
  * - JSON rather than one value a line: arguments may hold any byte but NUL,
  *   newlines included, and readers other than czctl get a known format.
@@ -41,6 +44,7 @@ struct cz_runstate {
 	pid_t	pid;				/* the loader */
 	char	sched[CZ_SCHED_NAME_MAX];	/* "scx_central" */
 	char	binary[PATH_MAX];		/* what was executed */
+	char	root[PATH_MAX];			/* chrooted there; "": not */
 	char	log[PATH_MAX];			/* its stdout and stderr */
 	double	started;			/* CLOCK_REALTIME, seconds */
 	int	argc;				/* the scheduler's own args */

@@ -2,7 +2,8 @@
 /*
  * The schedulers czctl can run (scheds.h): scx_* executables in the
  * directory czctl lives in, then $CZ_SCHED_PATH (a colon list), then
- * $PATH; the first of a name wins. Relative entries (and the empty ones an
+ * $PATH; the first of a name wins. Or, with a root (an image's files, as
+ * a zone holds them), the image's own, run chrooted there. Relative entries (and the empty ones an
  * unset variable leaves) are skipped, never taken as the working
  * directory.
  */
@@ -62,11 +63,46 @@ int find_sched(const char *sched, char *out, size_t len)
 	return -1;
 }
 
+/* The image directories a program is looked for in, in this order. */
+static const char *const root_dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+
+int find_in_root(const char *root, const char *sched, char *out, size_t len)
+{
+	for (size_t i = 0; i < sizeof(root_dirs) / sizeof(root_dirs[0]); i++) {
+		snprintf(out, len, "%s%s/%s", root, root_dirs[i], sched);
+		if (is_executable(out))
+			return 0;
+	}
+	return -1;
+}
+
+void exec_in_root(const char *root, char *const argv[])
+{
+	const char *path = argv[0];
+
+	if (root && *root) {
+		/*
+		 * Like a container runtime without namespaces: the program
+		 * sees the image's files at /, and the zone's /proc, /sys,
+		 * /dev and /run through the mounts its owner made there.
+		 */
+		if (chroot(root) || chdir("/")) {
+			dprintf(2, "czctl: cannot enter %s: %s\n", root, strerror(errno));
+			_exit(127);
+		}
+		path += strlen(root);
+	}
+	execv(path, argv);
+	dprintf(2, "czctl: cannot execute %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
 /*
- * Run @argv (not detached), its stdout (and its stderr when @both) into
- * @out; returns the wait status, or -1 if it could not run.
+ * Run @argv (not detached; in @root when set), its stdout (and its stderr
+ * when @both) into @out; returns the wait status, or -1 if it could not run.
  */
-static int capture(char *const argv[], char *out, size_t len, bool both)
+static int capture(const char *root, char *const argv[], char *out, size_t len,
+		   bool both)
 {
 	int fds[2], status, devnull;
 	size_t got = 0;
@@ -89,9 +125,7 @@ static int capture(char *const argv[], char *out, size_t len, bool both)
 		dup2(fds[1], 1);
 		if (both)
 			dup2(fds[1], 2);
-		execv(argv[0], argv);
-		dprintf(2, "czctl: cannot execute %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
+		exec_in_root(root, argv);
 	}
 	close(fds[1]);
 	for (;;) {
@@ -120,10 +154,15 @@ static int capture(char *const argv[], char *out, size_t len, bool both)
 
 int run_capture(char *const argv[], char *out, size_t len)
 {
-	return capture(argv, out, len, true);
+	return capture(NULL, argv, out, len, true);
+}
+
+int run_capture_in(const char *root, char *const argv[], char *out, size_t len)
+{
+	return capture(root, argv, out, len, true);
 }
 
 int run_capture_out(char *const argv[], char *out, size_t len)
 {
-	return capture(argv, out, len, false);
+	return capture(NULL, argv, out, len, false);
 }

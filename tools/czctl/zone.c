@@ -144,7 +144,8 @@ static void show_text(const struct cz_zone *z)
 	printf("host_cpus  %s\n", *buf ? buf : "(not pinned)");
 	printf("accel      %s\n", cz_accel_names[z->accel]);
 	if (z->sched) {
-		printf("scheduler  %s\n", z->sched);
+		printf("scheduler  %s%s%s%s\n", z->sched, z->sched_image ? " (from image " : "",
+		       z->sched_image ?: "", z->sched_image ? ")" : "");
 		print_argv("  args:", &z->sched_args);
 		for (unsigned int i = 0; i < z->nr_modes; i++) {
 			snprintf(buf, sizeof(buf), "  mode %s:", z->modes[i].name);
@@ -159,6 +160,8 @@ static void show_text(const struct cz_zone *z)
 		snprintf(buf, sizeof(buf), "service    %s (restart %s):", s->name,
 			 cz_restart_names[s->restart]);
 		print_argv(buf, &s->argv);
+		if (s->image)
+			printf("  image %s\n", s->image);
 		for (unsigned int j = 0; j < s->nr_ports; j++)
 			printf("  port %s:%u -> %u\n", s->ports[j].addr,
 			       s->ports[j].host, s->ports[j].guest);

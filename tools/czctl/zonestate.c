@@ -18,6 +18,7 @@
 #include "cz_util.h"
 #include "cz_zone.h"
 #include "scheds.h"
+#include "zoneimage.h"
 #include "zonestate.h"
 
 #define ZONE_DIR	"/etc/controlzone/zones"
@@ -208,6 +209,7 @@ static void taken_cpus(const char *self, cpu_set_t *taken, char *by, size_t len)
 int zone_check_host(const struct cz_zone *z, char *err, size_t errlen)
 {
 	char bin[PATH_MAX], list[4096], by[300];
+	struct zone_images images;
 	int cpus[CPU_SETSIZE], n;
 	cpu_set_t online, taken;
 
@@ -225,7 +227,10 @@ int zone_check_host(const struct cz_zone *z, char *err, size_t errlen)
 	    cz_zone_check_ports(z, err, errlen) ||
 	    cz_zone_check_files(z, err, errlen))
 		return -1;
-	if (z->sched && find_sched(z->sched, bin, sizeof(bin))) {
+	if (zone_images_mount(z, &images, err, errlen))
+		return -1;
+	zone_images_unmount(&images);
+	if (z->sched && !z->sched_image && find_sched(z->sched, bin, sizeof(bin))) {
 		snprintf(err, errlen, "%s:%d: scheduler.name: no scheduler '%s' here (see czctl list)",
 			 z->path, z->line_sched, z->sched);
 		return -1;

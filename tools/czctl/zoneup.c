@@ -5,7 +5,8 @@
  * `zone up FILE|NAME` checks the file and the host, claims the zone's
  * state directory (zonestate.h), prepares the zone there (its kernel
  * through scripts/fetch-kernel, its initramfs through scripts/mkinitramfs
- * with the agent, the services' programs and the files, the accelerator
+ * with the agent, the services' programs, the files and the images' files
+ * (zoneimage.h), the accelerator
  * through scripts/vm-run's KVM probe, qemu's command line) and starts the
  * supervisor (supervisor.c), detached, then waits on a pipe for its word:
  * up, or why not, with nothing left behind.
@@ -36,6 +37,7 @@
 #include "czctl.h"
 #include "runstate.h"
 #include "scheds.h"
+#include "zoneimage.h"
 #include "zonestate.h"
 
 enum {
@@ -98,6 +100,7 @@ static int run_out(char *const argv[], char *out, size_t len, bool last)
 static struct json_object *agent_config(const struct cz_zone *z)
 {
 	struct json_object *o = json_object_new_object(), *svcs;
+	char root[64];
 
 	json_object_object_add(o, "name", json_object_new_string(z->name));
 	if (z->sched) {
@@ -105,6 +108,10 @@ static struct json_object *agent_config(const struct cz_zone *z)
 
 		json_object_object_add(s, "name", json_object_new_string(z->sched));
 		json_object_object_add(s, "args", zs_strv_json(&z->sched_args));
+		if (z->sched_image) {
+			zone_image_guest(z, z->sched_image, root, sizeof(root));
+			json_object_object_add(s, "root", json_object_new_string(root));
+		}
 		json_object_object_add(o, "scheduler", s);
 	}
 	svcs = json_object_new_array();
@@ -113,6 +120,10 @@ static struct json_object *agent_config(const struct cz_zone *z)
 		struct json_object *s = json_object_new_object();
 
 		json_object_object_add(s, "name", json_object_new_string(sv->name));
+		if (sv->image) {
+			zone_image_guest(z, sv->image, root, sizeof(root));
+			json_object_object_add(s, "root", json_object_new_string(root));
+		}
 		json_object_object_add(s, "argv", zs_strv_json(&sv->argv));
 		json_object_object_add(s, "env", zs_strv_json(&sv->env));
 		json_object_object_add(s, "restart",
@@ -300,16 +311,20 @@ static int copy_file(const char *from, const char *to)
 static int build_initramfs(const struct cz_zone *z, const char *root,
 			   const char *kdir)
 {
-	char script[PATH_MAX + 32], out[512], cfg[512], build[PATH_MAX + 8];
-	char **argv = calloc(16 + 2 * (z->nr_services + z->nr_files), sizeof(*argv));
-	char **frees = calloc(z->nr_services + z->nr_files + 1, sizeof(*frees));
+	char script[PATH_MAX + 32], out[512], cfg[512], build[PATH_MAX + 8], err[1024];
+	unsigned int nr = z->nr_services * 2 + z->nr_files + 1;
+	char **argv = calloc(16 + 2 * nr, sizeof(*argv));
+	char **frees = calloc(nr + 1, sizeof(*frees));
+	struct zone_images images = { 0 };
 	char buf[OUT_MAX];
-	int k = 0, f = 0, ret;
+	int k = 0, f = 0, ret = -1;
 
-	if (!argv || !frees) {
-		free(argv);
-		free(frees);
-		return -1;
+	if (!argv || !frees)
+		goto out;
+	/* Mounted again: an image may have changed since the check. */
+	if (zone_images_mount(z, &images, err, sizeof(err))) {
+		cz_say("zone %s: %s", z->name, err);
+		goto out;
 	}
 	snprintf(script, sizeof(script), "%s/scripts/mkinitramfs", root);
 	zone_file(z->name, "initrd.cpio.gz", out, sizeof(out));
@@ -321,8 +336,19 @@ static int build_initramfs(const struct cz_zone *z, const char *root,
 	argv[k++] = "--zone";
 	argv[k++] = cfg;
 	for (unsigned int i = 0; i < z->nr_services; i++) {
+		if (z->services[i].image)
+			continue;	/* the image's own */
 		argv[k++] = "--bin";
 		argv[k++] = z->services[i].argv.v[0];
+	}
+	for (unsigned int i = 0; i < images.n; i++) {
+		char guest[64];
+
+		zone_image_guest(z, images.img[i].ref, guest, sizeof(guest));
+		argv[k++] = "--add";
+		if (asprintf(&frees[f], "%s:%s", images.img[i].path, guest) < 0)
+			frees[f] = NULL;
+		argv[k++] = frees[f++];
 	}
 	for (unsigned int i = 0; i < z->nr_files; i++) {
 		argv[k++] = "--add";
@@ -338,6 +364,8 @@ static int build_initramfs(const struct cz_zone *z, const char *root,
 	ret = run_out(argv, buf, sizeof(buf), false);
 	if (ret)
 		cz_say("zone %s: building its initramfs failed (%s)", z->name, script);
+	zone_images_unmount(&images);
+out:
 	for (int i = 0; i < f; i++)
 		free(frees[i]);
 	free(frees);
