@@ -28,6 +28,14 @@
  *   the system spends a fraction of a second, not the load time, on the
  *   fair class, and a scheduler that fails to load leaves the running one
  *   untouched.
+ * - Privilege: root is required, but what the kernel checks is
+ *   capabilities (kernel/bpf/syscall.c): CAP_BPF for the maps, the BTF
+ *   and the programs, CAP_PERFMON too for struct_ops programs, or
+ *   CAP_SYS_ADMIN, which stands in for both. A container that grants
+ *   fewer gets EPERM from load or attach; perm_hint() then names the
+ *   missing ones on the same line, as read from our effective set, so
+ *   the one line says what to grant. An EPERM with those held (the
+ *   verifier's, an LSM's) gets no such hint.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +47,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cz_priv.h"
@@ -202,6 +212,40 @@ static int write_self(struct bpf_map *self)
 	return -1;
 }
 
+/* Whether capability @cap is in the effective set @eff (capget's). */
+static bool cap_in(const struct __user_cap_data_struct *eff, int cap)
+{
+	return eff[cap / 32].effective & (1U << (cap % 32));
+}
+
+/*
+ * After @err from load or attach: " (this process lacks CAP_X; a
+ * scheduler needs ...)" when it is EPERM and we lack what the kernel
+ * checks, else @fallback. Read at the failure, not before, so that a
+ * grant by other means (a BPF token) is not refused up front.
+ */
+static const char *perm_hint(int err, const char *fallback)
+{
+	static char hint[160];
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct eff[_LINUX_CAPABILITY_U32S_3] = {};
+	bool bpf, perfmon;
+
+	if (err != EPERM || syscall(SYS_capget, &hdr, eff) ||
+	    cap_in(eff, CAP_SYS_ADMIN))
+		return fallback;
+	bpf = cap_in(eff, CAP_BPF);
+	perfmon = cap_in(eff, CAP_PERFMON);
+	if (bpf && perfmon)
+		return fallback;
+	snprintf(hint, sizeof(hint), " (this process lacks %s%s%s; %s)",
+		 bpf ? "" : "CAP_BPF", bpf || perfmon ? "" : " and ",
+		 perfmon ? "" : "CAP_PERFMON", CZ_CAPS_NEEDED);
+	return hint;
+}
+
 /* Why attaching under a root can fail, as the kernel's errno says it. */
 static const char *attach_hint_sub(int err)
 {
@@ -260,8 +304,10 @@ static int run_once(struct run *r)
 	bpf_map__set_autoattach(ops, false);
 
 	if (bpf_object__load_skeleton(skel)) {
-		cz_say("loading the BPF program failed: %s%s", strerror(errno),
-		    o->verbose ? "" : " (run with -v for the verifier log)");
+		int err = errno;
+
+		cz_say("loading the BPF program failed: %s%s", strerror(err),
+		    perm_hint(err, o->verbose ? "" : " (run with -v for the verifier log)"));
 		goto out;
 	}
 	if (s->loaded && s->loaded())
@@ -280,10 +326,12 @@ static int run_once(struct run *r)
 	}
 	link = bpf_map__attach_struct_ops(ops);
 	if (!link) {
-		cz_say("attaching the scheduler failed: %s%s", strerror(errno),
-		    o->cgroup ? attach_hint_sub(errno) :
-		    errno == EBUSY || errno == EEXIST ?
-		    " (another sched_ext scheduler is running)" : "");
+		int err = errno;
+
+		cz_say("attaching the scheduler failed: %s%s", strerror(err),
+		    perm_hint(err, o->cgroup ? attach_hint_sub(err) :
+		    err == EBUSY || err == EEXIST ?
+		    " (another sched_ext scheduler is running)" : ""));
 		goto out;
 	}
 	if (bpf_object__attach_skeleton(skel)) {
@@ -382,7 +430,7 @@ int cz_main(const struct cz_sched *s, int argc, char **argv)
 	}
 
 	if (geteuid() != 0) {
-		cz_say("must be run as root (loading a BPF scheduler needs CAP_SYS_ADMIN and CAP_BPF)");
+		cz_say("must be run as root (" CZ_CAPS_NEEDED ")");
 		return CZ_EXIT_USAGE;
 	}
 	if (cz_scx_now(state, sizeof(state), ops, sizeof(ops))) {

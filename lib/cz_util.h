@@ -22,6 +22,12 @@ enum {
 	CZ_EXIT_USAGE	= 2,	/* bad usage: nothing was changed */
 };
 
+/*
+ * The capabilities loading and attaching a scheduler takes, measured by
+ * tests/vm/t-caps.sh, in the words of every message that says it.
+ */
+#define CZ_CAPS_NEEDED "a scheduler needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN"
+
 /* sched_ext's sysfs: the kernel's word on what runs. */
 #define CZ_SCX_SYSFS		"/sys/kernel/sched_ext"
 #define CZ_SCX_STATE		CZ_SCX_SYSFS "/state"

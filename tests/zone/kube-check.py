@@ -10,8 +10,9 @@ Debian's kubectl cannot validate without one).
       makes it), then what a controlzone scheduler DaemonSet must have:
       the node label selector naming a known scheduler, that scheduler's
       image at version V (controlzone/scx_NAME:V, under a registry or
-      not), hostPID, no privileged mode, exactly the capabilities
-      SYS_ADMIN, BPF, PERFMON, SYS_RESOURCE, the hostPath mounts
+      not), hostPID, no privileged mode, every capability dropped (ALL)
+      and exactly BPF and PERFMON added (tests/vm/t-caps.sh measured
+      that set), the hostPath mounts
       /sys/kernel/sched_ext and /var/run/scx, a bounded
       terminationGracePeriodSeconds, every $(VAR) of its args defined,
       every ConfigMap key it reads present in the file, and every option
@@ -136,7 +137,9 @@ KINDS = {
         },
     },
 }
-CAPS = {"SYS_ADMIN", "BPF", "PERFMON", "SYS_RESOURCE"}
+# What a scheduler needs, measured by tests/vm/t-caps.sh; the runtime's
+# default capabilities are dropped, so these are all it gets.
+CAPS = {"BPF", "PERFMON"}
 HOST_PATHS = ("/sys/kernel/sched_ext", "/var/run/scx")
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
@@ -228,8 +231,13 @@ def check_daemonset(ds, docs, args, errs):
     sc = c.get("securityContext") or {}
     if sc.get("privileged") is True:
         errs.append(f"{p}.securityContext.privileged: must not be true")
-    caps = {x[4:] if str(x).startswith("CAP_") else x
-            for x in (sc.get("capabilities") or {}).get("add") or []}
+    def cap_set(key):
+        return {x[4:] if str(x).startswith("CAP_") else x
+                for x in (sc.get("capabilities") or {}).get(key) or []}
+    caps = cap_set("add")
+    if "ALL" not in cap_set("drop"):
+        errs.append(f"{p}.securityContext.capabilities.drop: must include ALL "
+                    f"(the runtime's defaults are not needed)")
     if caps != CAPS:
         errs.append(f"{p}.securityContext.capabilities.add: must be exactly "
                     f"{', '.join(sorted(CAPS))} (got {', '.join(sorted(map(str, caps))) or 'none'})")

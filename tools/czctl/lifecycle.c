@@ -127,7 +127,7 @@ static int need_root_and_scx(void)
 	if (access(CZ_SCX_STATE, F_OK))
 		return no_sched_ext();
 	if (geteuid()) {
-		cz_say("must be run as root (loading a BPF scheduler needs CAP_SYS_ADMIN and CAP_BPF)");
+		cz_say("must be run as root (" CZ_CAPS_NEEDED ")");
 		return CZ_EXIT_FAIL;
 	}
 	return 0;
