@@ -10,7 +10,9 @@
 # scheduler nor its stats lines nor other clients; SIGINT removes the
 # socket; SIGKILL leaves a stale one that czctl names and the next start
 # replaces; across a kernel-requested restart (CPU hotplug) the socket
-# serves the new attach; --stats-socket PATH and none.
+# serves the new attach; --stats-socket PATH and none; `czctl stop
+# --container` stops a loader czctl did not start in its own mount
+# namespace, and leaves one in another mount namespace running (exit 1).
 . /cz/tests/lib.sh
 
 SOCK=/var/run/scx/root/stats
@@ -211,5 +213,24 @@ check "--stats-socket none: no socket" [ ! -e $SOCK ]
 check "--stats-socket none: not announced" sh -c "! grep -q 'serving stats' /tmp/ctl5.log"
 sched_stop
 check "--stats-socket none: clean exit" [ $? -eq 0 ]
+
+# --- czctl stop --container: a loader czctl did not start, in our mount
+# namespace only (a container's preStop hook) ---
+sched_start /tmp/ctl6.log unshare -m scx_central --stats-socket none
+czctl stop --container > /tmp/e 2>&1
+rc=$?
+check "stop --container, the loader in another mount namespace: exit 1 (got $rc), left running" \
+	sh -c "[ $rc -eq 1 ] && [ \"\$(cat /sys/kernel/sched_ext/state)\" = enabled ] && kill -0 $SCHED_PID"
+check "stop --container: says why ($(head -n1 /tmp/e))" \
+	grep -q 'no loader scx_central runs in this mount namespace' /tmp/e
+sched_stop
+sched_start /tmp/ctl7.log scx_central --stats-socket none
+czctl stop --container > /tmp/e 2>&1
+rc=$?
+wait "$SCHED_PID"
+src=$?
+check "stop --container: exit $rc, sched_ext $(scx_state), the loader exited $src with its exit report" \
+	sh -c "[ $rc -eq 0 ] && [ $src -eq 0 ] && [ \"\$(cat /sys/kernel/sched_ext/state)\" = disabled ]" &&
+	grep -q 'unregistered from user space' /tmp/ctl7.log
 
 summary

@@ -14,7 +14,8 @@ Debian's kubectl cannot validate without one).
       and exactly BPF and PERFMON added (tests/vm/t-caps.sh measured
       that set), the hostPath mounts
       /sys/kernel/sched_ext and /var/run/scx, a bounded
-      terminationGracePeriodSeconds, every $(VAR) of its args defined,
+      terminationGracePeriodSeconds, the preStop hook `czctl stop
+      --container`, every $(VAR) of its args defined,
       every ConfigMap key it reads present in the file, and every option
       of its args listed in the scheduler's --help (file H).
       Prints one line per problem, "FILE: KIND/NAME: PATH: problem", and
@@ -141,6 +142,7 @@ KINDS = {
 # default capabilities are dropped, so these are all it gets.
 CAPS = {"BPF", "PERFMON"}
 HOST_PATHS = ("/sys/kernel/sched_ext", "/var/run/scx")
+PRESTOP = ["/usr/sbin/czctl", "stop", "--container"]
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 QTY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti|%)?$")
@@ -241,6 +243,12 @@ def check_daemonset(ds, docs, args, errs):
     if caps != CAPS:
         errs.append(f"{p}.securityContext.capabilities.add: must be exactly "
                     f"{', '.join(sorted(CAPS))} (got {', '.join(sorted(map(str, caps))) or 'none'})")
+
+    # The preStop hook that detaches: czctl in the image, stopping this
+    # container's own loader (czctl stop --container).
+    hook = (((c.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}).get("command")
+    if hook != PRESTOP:
+        errs.append(f"{p}.lifecycle.preStop.exec.command: must be {PRESTOP} (got {hook!r})")
 
     vols = {v.get("name"): v for v in pod.get("volumes") or []}
     mounts = {m.get("mountPath"): m for m in c.get("volumeMounts") or []}

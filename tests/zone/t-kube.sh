@@ -96,6 +96,7 @@ for m in "$root"/deploy/kubernetes/*.yaml; do
 	broken "$m" 's#path: /sys/kernel/sched_ext#path: /sys/kernel/other#' '/sys/kernel/sched_ext is not mounted'
 	broken "$m" 's/hostPID: true/hostPID: "true"/' 'hostPID: not a boolean'
 	broken "$m" "s#image: \(.*\):$version#image: \1:0.0.0-other#" 'image: must be'
+	broken "$m" 's/stop, --container/stop/' 'preStop.exec.command: must be'
 	printf 'a: [b\n' > "$W/notyaml.yaml"
 	/usr/bin/python3 "$check_py" check "$W/notyaml.yaml" --version "$version" \
 		--schedulers "$scheds" --help-file "$W/help" > "$W/check.out" 2>&1

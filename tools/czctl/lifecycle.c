@@ -39,6 +39,7 @@
  *   against /proc/PID/cmdline so a reused pid is never signalled.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -111,10 +112,11 @@ static bool scx_runs(const char *ops)
 	return !strcmp(state, "enabled") && !strcmp(cur, ops);
 }
 
-enum { OPT_ROOT = 256 };
+enum { OPT_ROOT = 256, OPT_CONTAINER };
 
 static const struct option run_options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "container", no_argument, NULL, OPT_CONTAINER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 }
@@ -704,10 +706,53 @@ out:
 	return ret;
 }
 
+/*
+ * The loader of the attached scheduler (its argv[0] is scx_OPS) that runs
+ * in our own mount namespace, whoever started it: in a container, the
+ * container's scheduler (a Kubernetes preStop hook: deploy/kubernetes),
+ * never one of the host's or another container's, even with hostPID. 1
+ * with @rs filled, 0 if there is none.
+ */
+static int find_container_loader(struct cz_runstate *rs, const char *ops)
+{
+	char mine[64] = "", ns[64], path[64], cmd[PATH_MAX], want[CZ_SCHED_NAME_MAX];
+	struct dirent *e;
+	DIR *d;
+	ssize_t n;
+
+	n = readlink("/proc/self/ns/mnt", mine, sizeof(mine) - 1);
+	if (n <= 0 || cz_sched_name(ops, want, sizeof(want)) || !(d = opendir("/proc")))
+		return 0;
+	mine[n] = '\0';
+	while ((e = readdir(d))) {
+		pid_t pid = atoi(e->d_name);
+		const char *base;
+
+		if (pid <= 1 || pid == getpid() || cz_read_cmdline(pid, cmd, sizeof(cmd)) < 0)
+			continue;
+		base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+		n = readlink(path, ns, sizeof(ns) - 1);
+		if (strcmp(base, want) || n <= 0)
+			continue;
+		ns[n] = '\0';
+		if (strcmp(ns, mine))
+			continue;
+		rs->pid = pid;
+		snprintf(rs->sched, sizeof(rs->sched), "%s", want);
+		snprintf(rs->binary, sizeof(rs->binary), "%s", cmd);
+		closedir(d);
+		return 1;
+	}
+	closedir(d);
+	return 0;
+}
+
 int cmd_stop(int argc, char **argv)
 {
 	struct cz_runstate cur = { 0 };
 	char state[64], ops[128];
+	bool container = false;
 	int opt, ret;
 
 	t0 = cz_now();
@@ -715,6 +760,9 @@ int cmd_stop(int argc, char **argv)
 		switch (opt) {
 		case 'v':
 			verbose = true;
+			break;
+		case OPT_CONTAINER:
+			container = true;
 			break;
 		case 'h':
 			return print_usage();
@@ -728,10 +776,20 @@ int cmd_stop(int argc, char **argv)
 	if (ret)
 		return ret;
 	umask(022);
-	if (take_lock() < 0)
+	/*
+	 * In a container (read-only, no /run) there is no other czctl to
+	 * wait for: its loader was the container's entrypoint.
+	 */
+	if (!container && take_lock() < 0)
 		return CZ_EXIT_FAIL;
-	if (!current(&cur, true)) {
-		cz_scx_now(state, sizeof(state), ops, sizeof(ops));
+	cz_scx_now(state, sizeof(state), ops, sizeof(ops));
+	if (container && strcmp(state, "disabled") && !current(&cur, false) &&
+	    !find_container_loader(&cur, ops)) {
+		cz_say("sched_ext is %s with \"%s\", but no loader scx_%s runs in this mount namespace",
+		    state, ops, ops);
+		return CZ_EXIT_FAIL;
+	}
+	if (!cur.pid && !current(&cur, true)) {
 		if (strcmp(state, "disabled"))
 			cz_say("nothing running that czctl started (sched_ext is %s with \"%s\")",
 			    state, ops);
