@@ -10,8 +10,9 @@
  *   weight, and a waking task's credit is capped at one slice. A waking
  *   task that finds an idle CPU goes straight there; one that does not
  *   preempts, of the CPUs it may use, the one whose task has run furthest
- *   ahead of it in vtime (if any has), instead of waiting up to a slice
- *   (preempt_on_wake=0 turns this off).
+ *   ahead of it in vtime, if by more than 1 ms and the wakeup is not
+ *   synchronous (cz_wake.bpf.h),
+ *   instead of waiting up to a slice (preempt_on_wake=0 turns this off).
  * - When a slice runs out the task is charged at once and keeps its CPU
  *   for another slice unless a task that may run there has a smaller
  *   vtime: the kernel asks for work before it puts the task back, so
@@ -80,6 +81,7 @@
  */
 #include "cz_common.bpf.h"
 #include "cz_taskset.bpf.h"
+#include "cz_wake.bpf.h"
 #include "avxfreq.h"
 
 char _license[] SEC("license") = "GPL";
@@ -139,7 +141,6 @@ struct ctr_last {
 
 struct cpu_ctx {
 	u64	started_at;	/* the current task's start; 0: none */
-	u64	cur_vtime;	/* its vtime when it started or was last charged */
 	u64	avx_since;	/* ... if it is wide-vector; 0: it is not */
 	u32	cur_level;	/* its level */
 	u32	held_level;	/* license held after wide code stopped here */
@@ -302,6 +303,7 @@ s32 BPF_STRUCT_OPS(avxfreq_select_cpu, struct task_struct *p, s32 prev_cpu,
 	bool idle = false;
 	s32 cpu = cz_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
 
+	cz_wake_select(p, wake_flags);
 	if (idle) {
 		/* The sleeper's cap holds for a direct start too. */
 		cz_set_vtime(p, credited_vtime(p));
@@ -309,32 +311,6 @@ s32 BPF_STRUCT_OPS(avxfreq_select_cpu, struct task_struct *p, s32 prev_cpu,
 		cz_stat_inc(ST_DIRECT);
 	}
 	return cpu;
-}
-
-/*
- * A waking task with @vtime that found no idle CPU: preempt the CPU, of
- * those it may run on, whose task is furthest ahead of it in vtime; its
- * dispatch then finds the waking task owed more (waiting_before()).
- */
-static void preempt_for(struct task_struct *p, u64 vtime)
-{
-	u64 ahead = vtime;
-	s32 cpu, victim = -1;
-
-	bpf_for(cpu, 0, nr_cpus) {
-		struct cpu_ctx *c = cpu_ctx(cpu);
-
-		if (!c || !c->started_at || !cz_may_run(p, cz_cid_of(cpu)))
-			continue;
-		if (cz_vtime_before(ahead, c->cur_vtime)) {
-			ahead = c->cur_vtime;
-			victim = cpu;
-		}
-	}
-	if (victim < 0)
-		return;
-	cz_kick(cz_cid_of(victim), SCX_KICK_PREEMPT);
-	cz_stat_inc(ST_WAKE_PREEMPT);
 }
 
 /*
@@ -351,8 +327,10 @@ void BPF_STRUCT_OPS(avxfreq_enqueue, struct task_struct *p, u64 enq_flags)
 	    cz_rescue_stranded(p, slice_ns(), enq_flags))
 		return;
 	cz_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), vtime, enq_flags);
-	if (woken && cz_tunable(TUN_WAKE_PREEMPT))
-		preempt_for(p, vtime);
+	/* Its dispatch then finds the waking task owed more (waiting_before()). */
+	if (woken && cz_tunable(TUN_WAKE_PREEMPT) &&
+	    cz_wake_preempt(p, vtime, nr_cpus) >= 0)
+		cz_stat_inc(ST_WAKE_PREEMPT);
 }
 
 void BPF_STRUCT_OPS(avxfreq_running, struct task_struct *p)
@@ -366,8 +344,8 @@ void BPF_STRUCT_OPS(avxfreq_running, struct task_struct *p)
 	if (!c)
 		return;
 	c->started_at = now;
-	c->cur_vtime = p->scx.dsq_vtime;
 	c->avx_since = 0;
+	cz_wake_running(p, cz_this_cpu(), true);
 	c->cur_level = LIC_NONE;
 	if (!tctx)
 		return;
@@ -488,7 +466,6 @@ static void charge(struct task_struct *p, s32 cpu, struct cpu_ctx *c, u64 now)
 	}
 	if (p->scx.weight)
 		cz_set_vtime(p, p->scx.dsq_vtime + charged * 100 / p->scx.weight);
-	c->cur_vtime = p->scx.dsq_vtime;
 }
 
 /* Does a task that may run on @cpu wait with a vtime before @vtime? */
@@ -521,6 +498,7 @@ void BPF_STRUCT_OPS(avxfreq_dispatch, s32 cid, struct task_struct *prev)
 		charge(prev, cpu, c, bpf_ktime_get_ns());
 		if (!waiting_before(cpu, prev->scx.dsq_vtime)) {
 			cz_set_slice(prev, slice_ns());
+			cz_wake_running(prev, cid, true);	/* charged */
 			cz_stat_inc(ST_KEPT);
 			return;
 		}
@@ -538,6 +516,7 @@ void BPF_STRUCT_OPS(avxfreq_stopping, struct task_struct *p, bool runnable)
 	charge(p, cpu, c, bpf_ktime_get_ns());
 	c->started_at = 0;
 	c->avx_since = 0;
+	cz_wake_stopping(cz_this_cpu());
 }
 
 /*

@@ -61,7 +61,7 @@
 	X(ST_DIRECT, "direct", CZ_STAT_COUNTER,			\
 	  "wakeups placed straight on an idle CPU")			\
 	X(ST_WAKE_PREEMPT, "wake_preempt", CZ_STAT_COUNTER,		\
-	  "CPUs preempted for a waking task owed more than the one running") \
+	  "CPUs preempted for a waking task owed over 1 ms more than the one running") \
 	X(ST_KEPT, "kept", CZ_STAT_COUNTER,				\
 	  "slices renewed because no task that may run there was owed more") \
 	X(ST_XSAVE_FAIL, "xsave_fail", CZ_STAT_COUNTER,		\

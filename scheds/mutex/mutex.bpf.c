@@ -32,7 +32,10 @@
  *   lost to the other lane, or a task the kernel restarts after a property
  *   change without asking ops.dispatch) preempts itself at once; so does,
  *   with --strict, an LC task that starts next to BE.
- * - A waking LC task that finds no idle CPU preempts a CPU running BE.
+ * - A waking LC task that finds no idle CPU preempts a CPU running BE; a
+ *   waking BE task one running a BE task ahead of it in vtime by over 1
+ *   ms, unless the wakeup is synchronous (cz_wake.bpf.h): a timer-woken
+ *   sleeper does not wait a hog's slice out.
  * - Starvation guard: when the BE queue's head has waited be_max_wait_ms,
  *   BE is claimed with LC's authority, ahead of LC work, so that LC work
  *   saturating every core cannot starve BE into the kernel's watchdog.
@@ -60,6 +63,7 @@
  */
 #include "cz_common.bpf.h"
 #include "cz_taskset.bpf.h"
+#include "cz_wake.bpf.h"
 #include "mutex.h"
 
 char _license[] SEC("license") = "GPL";
@@ -430,6 +434,8 @@ s32 BPF_STRUCT_OPS(mutex_select_cpu, struct task_struct *p, s32 prev_cpu,
 	bool idle = false;
 	s32 cpu;
 
+	cz_wake_select(p, wake_flags);
+
 	/* An idle core first (SMT-aware), then an idle CPU; no insert here:
 	 * only ops.dispatch may start a task, after its claim. */
 	cpu = cz_select_cpu_dfl(p, prev_cpu, wake_flags, &idle);
@@ -505,7 +511,15 @@ static void wake_a_cpu(struct task_struct *p, struct task_ctx *t, u32 cls,
 		cz_kick(cpu, SCX_KICK_IDLE);
 		return;
 	}
-	if (cls != CLS_LC || !(enq_flags & SCX_ENQ_WAKEUP))
+	if (!(enq_flags & SCX_ENQ_WAKEUP))
+		return;
+	/* BE: a sleeper owed more than a running BE task (cz_wake.bpf.h). */
+	if (cls == CLS_BE) {
+		if (cz_wake_preempt(p, p->scx.dsq_vtime, nr_cpus) >= 0)
+			cz_stat_inc(ST_WAKE_PREEMPT);
+		return;
+	}
+	if (cls != CLS_LC)
 		return;
 	cpu = be_victim(p);
 	if (cpu < 0)
@@ -575,6 +589,8 @@ void BPF_STRUCT_OPS(mutex_running, struct task_struct *p)
 	}
 	if (cls != CLS_NONE && cz_vtime_before(vtime_now[cls], p->scx.dsq_vtime))
 		vtime_now[cls] = p->scx.dsq_vtime;
+	/* BE's vtime is BE's alone: only a BE task is a victim for a BE one. */
+	cz_wake_running(p, cz_task_cpu(p), cls == CLS_BE);
 
 	c = core_of(cpu, &core, &l);
 	if (c) {
@@ -630,6 +646,7 @@ void BPF_STRUCT_OPS(mutex_stopping, struct task_struct *p, bool runnable)
 	struct mutex_core *c;
 	bool wake = false, borrowed = false;
 
+	cz_wake_stopping(cz_task_cpu(p));
 	if (!t || cls >= NR_CLASSES)
 		return;
 	ran = now - t->started_at;

@@ -54,6 +54,9 @@
 	X(ST_LC_PREEMPT, "lc_preempt", CZ_STAT_COUNTER,			\
 	  "CPUs running best-effort work preempted for a waking "		\
 	  "latency-critical task that found no idle CPU")			\
+	X(ST_WAKE_PREEMPT, "wake_preempt", CZ_STAT_COUNTER,			\
+	  "CPUs running best-effort work preempted for a waking "		\
+	  "best-effort task owed over 1 ms more")			\
 	X(ST_RESCUE_KICK, "rescue_kick", CZ_STAT_COUNTER,			\
 	  "CPUs parked for 20 ms that the safety timer kicked to look "	\
 	  "again (a long LC run next to them, or a lost wake-up)")		\

@@ -35,7 +35,11 @@
  *   without a budget.
  * - Everything else: weighted vtime fairness in one shared queue (a task is
  *   charged runtime * 100 / weight; a sleeper's credit is capped at one
- *   slice, --slice-us), an idle CPU for a waking task when there is one.
+ *   slice, --slice-us), an idle CPU for a waking task when there is one,
+ *   else it preempts the CPU whose task (not boosted, not a net thread) is
+ *   furthest ahead of it in vtime, if by over 1 ms and the wakeup is not
+ *   synchronous (cz_wake.bpf.h):
+ *   a timer-woken sleeper does not wait a hog's slice out.
  * - --net-pid/--net-comm/--net-cgroup rules (task set "net") make a task
  *   net-woken on every wakeup, whatever woke it; its RX CPU is then the
  *   waker's CPU.
@@ -54,6 +58,7 @@
  */
 #include "cz_common.bpf.h"
 #include "cz_taskset.bpf.h"
+#include "cz_wake.bpf.h"
 #include "netaware.h"
 
 char _license[] SEC("license") = "GPL";
@@ -394,6 +399,8 @@ s32 BPF_STRUCT_OPS(netaware_select_cpu, struct task_struct *p, s32 prev_cpu,
 	bool is_idle = false;
 	s32 cpu;
 
+	cz_wake_select(p, wake_flags);
+
 	if (tctx && (wake_flags & SCX_WAKE_TTWU) && !is_net_thread(p)) {
 		classify_wakeup(p, tctx);
 		if (tctx->net_woken) {
@@ -432,6 +439,7 @@ void BPF_STRUCT_OPS(netaware_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	bool woken = enq_flags & SCX_ENQ_WAKEUP;
 	struct task_ctx *tctx;
+	u64 vtime;
 	s32 cpu;
 
 	if (is_net_thread(p)) {
@@ -463,12 +471,14 @@ void BPF_STRUCT_OPS(netaware_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 
-	cz_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), credited_vtime(p),
-			    enq_flags);
+	vtime = credited_vtime(p);
+	cz_dsq_insert_vtime(p, SHARED_DSQ, slice_ns(), vtime, enq_flags);
 	/* Nobody else wakes an idle CPU for a task queued here. */
 	cpu = cz_pick_idle(p);
 	if (cpu >= 0)
 		cz_kick(cpu, SCX_KICK_IDLE);
+	else if (woken && cz_wake_preempt(p, vtime, nr_cpus) >= 0)
+		cz_stat_inc(ST_WAKE_PREEMPT);
 }
 
 void BPF_STRUCT_OPS(netaware_dispatch, s32 cpu, struct task_struct *prev)
@@ -489,7 +499,11 @@ void BPF_STRUCT_OPS(netaware_dispatch, s32 cpu, struct task_struct *prev)
  */
 static void boost_end(s32 cpu, struct cpu_ctx *c)
 {
+	struct cz_wake_cpu *w = cz_wake_cpu(cpu);
+
 	c->boosted = false;
+	if (w)
+		w->preemptible = c->preemptible;
 	c->boost_end = bpf_ktime_get_ns();
 	if (scx_bpf_dsq_nr_queued(BOOST_DSQ) ||
 	    scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL_ON | cpu))
@@ -539,6 +553,7 @@ void BPF_STRUCT_OPS(netaware_running, struct task_struct *p)
 	c->claimed = false;
 	c->handoff_at = 0;
 	c->awake_base = tctx ? tctx->awake_ns : 0;
+	cz_wake_running(p, cpu, c->preemptible && !boosted);
 	if (boosted)
 		arm_boost_timer(cpu, c, tctx->boost_left);
 }
@@ -608,6 +623,7 @@ void BPF_STRUCT_OPS(netaware_stopping, struct task_struct *p, bool runnable)
 	c->started_at = 0;
 	c->stint_boosted = false;
 	c->boosted = false;
+	cz_wake_stopping(cz_this_cpu());
 }
 
 void BPF_STRUCT_OPS(netaware_enable, struct task_struct *p)

@@ -31,7 +31,9 @@
 	X(ST_BOOST_RUN_US, "boost_run_us", CZ_STAT_COUNTER,			\
 	  "CPU time run with a boost, in microseconds")				\
 	X(ST_BOOST_MAX_US, "boost_max_us", CZ_STAT_GAUGE,			\
-	  "longest CPU time one wakeup kept its boost, since start (us)")
+	  "longest CPU time one wakeup kept its boost, since start (us)")	\
+	X(ST_WAKE_PREEMPT, "wake_preempt", CZ_STAT_COUNTER,			\
+	  "CPUs preempted for a waking task owed over 1 ms more than the one running")
 
 enum netaware_stat {
 	NETAWARE_STATS(CZ_STAT_ENUM)

@@ -167,7 +167,7 @@ function med(name, c,   n, i, j, t) {
 	lo[name, c] = v[1]; hi[name, c] = v[n]
 	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 }
-function ratio(a, b) { return (a == "-" || b == "-" || b == 0) ? "-" : sprintf("%.2f", a / b) }
+function ratio(a, b) { return (a == "-" || b == "-" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
 { rows++; nm[rows] = $1; for (c = 3; c <= NF; c++) col[rows, c] = $c }
 END {
 	k = split(scheds, s, " ")

@@ -50,6 +50,20 @@ HIST_AWK='
 	NF >= 2 { n = num($1); c = num($2); cnt[n] += c; tot += c; if (n > max) max = n }'
 
 # hist_pct FILE P...: percentiles (in us) of a cyclictest -h histogram.
+# sleeper_p50 CPU: median wakeup latency (us) of a 1 kHz timer-woken
+# SCHED_OTHER sleeper on CPU over 3 s (cyclictest); ">N" past the histogram.
+sleeper_p50() {
+	taskset -c "$1" cyclictest -q --policy=other -i 1000 -D 3 -h 100000 \
+		> /tmp/lat.hist 2>/dev/null
+	hist_pct /tmp/lat.hist 50
+}
+
+# spin_on CPU: a busy loop pinned to CPU, in the background; sets SPIN_PID.
+spin_on() {
+	taskset -c "$1" sh -c 'while :; do :; done' &
+	SPIN_PID=$!
+}
+
 hist_pct() {
 	f=$1
 	shift

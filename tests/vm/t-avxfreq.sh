@@ -208,17 +208,11 @@ off=$SHARE
 echo "   scx_avxfreq, compensate=0: scalar share $off%"
 check "compensate=0 live: back to ~50/50 (scalar $off%)" within "$off" 50 5
 
-# sleeper_p50: median wakeup latency (us) of a 1 kHz sleeper on the pair's CPU.
-sleeper_p50() {
-	taskset -c $CPU cyclictest -q --policy=other -i 1000 -D 3 -h 100000 \
-		> /tmp/lat.hist 2>/dev/null
-	hist_pct /tmp/lat.hist 50
-}
 p0=$(stat wake_preempt)
-on=$(sleeper_p50)
+on=$(sleeper_p50 $CPU)
 p1=$(stat wake_preempt)
 czctl set preempt_on_wake=0 > /dev/null
-off=$(sleeper_p50)
+off=$(sleeper_p50 $CPU)
 echo "   sleeper next to the pair: median wakeup $on us preempting ($((p1 - p0)) preemptions), $off us with preempt_on_wake=0"
 check "preempt_on_wake=1: the sleeper wakes within a quarter slice at the median ($on us < 5000 us, $((p1 - p0)) preemptions)" \
 	[ "${on#>}" -lt 5000 -a $((p1 - p0)) -gt 0 ]

@@ -10,7 +10,9 @@
 # below), and below half fair's share; the scheduler's own count stays
 # <= 1% and the strict handshake was really used; in
 # the default mode BE keeps >= 80% of its CPU time next to a mostly
-# sleeping LC (cyclictest waking 20 times a second) and borrows its lanes;
+# sleeping LC (cyclictest waking 20 times a second) and borrows its lanes,
+# and a timer-woken BE sleeper sharing its CPU with a BE hog wakes within
+# half a BE slice at the median, by wake preemption;
 # an LC pid added at run time (czctl
 # add) runs as LC within one stats interval and stops doing so within one
 # after czctl del; bad rules and values, at start and live, exit 2 with one
@@ -88,6 +90,16 @@ check "BE keeps >= 80% of its CPU time next to a mostly sleeping LC ($share%)" \
 	le 80 "$share"
 check "BE borrowed the lanes LC left idle (be_borrowed_ns $(stat be_borrowed_ns))" \
 	gt "$(stat be_borrowed_ns)" 0
+# A timer-woken BE sleeper sharing its CPU with a BE hog: owed a slice,
+# it preempts the hog rather than wait the 10 ms BE slice out.
+spin_on 1
+q0=$(stat wake_preempt)
+s50=$(sleeper_p50 1)
+q1=$(stat wake_preempt)
+kill $SPIN_PID
+wait $SPIN_PID 2>/dev/null
+check "a BE sleeper next to a BE hog on its CPU: median wakeup $s50 us < 5000 us (half a BE slice), $((q1 - q0)) wake preemptions" \
+	[ "${s50#>}" -lt 5000 -a $((q1 - q0)) -gt 0 ]
 sched_stop
 check "scx_mutex exits 0 on SIGINT (default mode)" [ $? -eq 0 ]
 

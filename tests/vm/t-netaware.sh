@@ -6,7 +6,8 @@
 # CPUs 0-1.
 # Asserts: bad input exits 2 with one line and attaches nothing; timer-woken
 # tasks and the hogs are not classified net-woken, the server's and
-# client's wakeups are; nearly every net-woken wakeup gets a CPU at once
+# client's wakeups are; a timer-woken sleeper sharing its CPU with a hog
+# wakes within half a slice at the median, by wake preemption; nearly every net-woken wakeup gets a CPU at once
 # (handed the RX CPU or preempting a hog); p99 request latency under
 # scx_netaware is lower than the default fair scheduler's in the same
 # boot (the criterion: the ratio depends on the host, 0.26-0.38x
@@ -102,6 +103,17 @@ else
 	w1=$(na_stat wakeups) n1=$(na_stat net_woken)
 	check "timer-woken tasks and hogs: $((n1 - n0)) of $((w1 - w0)) wakeups net-woken (<= 2%)" \
 		[ $((w1 - w0)) -ge 100 -a $(((n1 - n0) * 50)) -le $((w1 - w0)) ]
+
+	# A timer-woken sleeper sharing its CPU with a hog: owed a slice, it
+	# preempts the hog rather than wait the 5 ms slice out.
+	spin_on 1
+	q0=$(na_stat wake_preempt)
+	s50=$(sleeper_p50 1)
+	q1=$(na_stat wake_preempt)
+	kill $SPIN_PID
+	wait $SPIN_PID 2>/dev/null
+	check "a timer-woken sleeper next to a hog on its CPU: median wakeup $s50 us < 2500 us (half a slice), $((q1 - q0)) wake preemptions" \
+		[ "${s50#>}" -lt 2500 -a $((q1 - q0)) -gt 0 ]
 
 	rr /tmp/na.txt $COUNT
 	na=$P99 na90=$P90
