@@ -58,10 +58,19 @@ sleeper_p50() {
 	hist_pct /tmp/lat.hist 50
 }
 
-# spin_on CPU: a busy loop pinned to CPU, in the background; sets SPIN_PID.
-spin_on() {
+# sleeper_next_to_hog CPU STAT: a busy loop and sleeper_p50's sleeper on
+# CPU; sets S50 (the sleeper's median wakeup, us) and PREEMPTS (how much
+# the scheduler's statistic wake_preempt, read by the command STAT KEY,
+# grew meanwhile).
+sleeper_next_to_hog() {
 	taskset -c "$1" sh -c 'while :; do :; done' &
-	SPIN_PID=$!
+	spin=$!
+	q0=$($2 wake_preempt)
+	S50=$(sleeper_p50 "$1")
+	q1=$($2 wake_preempt)
+	kill $spin
+	wait $spin 2>/dev/null
+	PREEMPTS=$((q1 - q0))
 }
 
 hist_pct() {

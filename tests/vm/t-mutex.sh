@@ -92,14 +92,9 @@ check "BE borrowed the lanes LC left idle (be_borrowed_ns $(stat be_borrowed_ns)
 	gt "$(stat be_borrowed_ns)" 0
 # A timer-woken BE sleeper sharing its CPU with a BE hog: owed a slice,
 # it preempts the hog rather than wait the 10 ms BE slice out.
-spin_on 1
-q0=$(stat wake_preempt)
-s50=$(sleeper_p50 1)
-q1=$(stat wake_preempt)
-kill $SPIN_PID
-wait $SPIN_PID 2>/dev/null
-check "a BE sleeper next to a BE hog on its CPU: median wakeup $s50 us < 5000 us (half a BE slice), $((q1 - q0)) wake preemptions" \
-	[ "${s50#>}" -lt 5000 -a $((q1 - q0)) -gt 0 ]
+sleeper_next_to_hog 1 stat
+check "a BE sleeper next to a BE hog on its CPU: median wakeup $S50 us < 5000 us (half a BE slice), $PREEMPTS wake preemptions" \
+	[ "${S50#>}" -lt 5000 -a "$PREEMPTS" -gt 0 ]
 sched_stop
 check "scx_mutex exits 0 on SIGINT (default mode)" [ $? -eq 0 ]
 

@@ -106,14 +106,9 @@ else
 
 	# A timer-woken sleeper sharing its CPU with a hog: owed a slice, it
 	# preempts the hog rather than wait the 5 ms slice out.
-	spin_on 1
-	q0=$(na_stat wake_preempt)
-	s50=$(sleeper_p50 1)
-	q1=$(na_stat wake_preempt)
-	kill $SPIN_PID
-	wait $SPIN_PID 2>/dev/null
-	check "a timer-woken sleeper next to a hog on its CPU: median wakeup $s50 us < 2500 us (half a slice), $((q1 - q0)) wake preemptions" \
-		[ "${s50#>}" -lt 2500 -a $((q1 - q0)) -gt 0 ]
+	sleeper_next_to_hog 1 na_stat
+	check "a timer-woken sleeper next to a hog on its CPU: median wakeup $S50 us < 2500 us (half a slice), $PREEMPTS wake preemptions" \
+		[ "${S50#>}" -lt 2500 -a "$PREEMPTS" -gt 0 ]
 
 	rr /tmp/na.txt $COUNT
 	na=$P99 na90=$P90
