@@ -699,11 +699,15 @@ Test(czctl, usage_errors_exit_2_with_one_line)
 	usage_error((char *[]){ "start", "scx_Central", NULL }, "not a scheduler name");
 	usage_error((char *[]){ "stop", "scx_central", NULL }, "unexpected argument 'scx_central'");
 	usage_error((char *[]){ "stop", "--now", NULL }, "unknown option --now");
+	/* Each command's own options: --root is start's, --container stop's. */
+	usage_error((char *[]){ "stop", "--root", "/", NULL }, "unknown option --root");
+	usage_error((char *[]){ "start", "--container", "scx_central", NULL },
+		    "unknown option --container");
 }
 
 Test(czctl, help_lists_commands_and_exit_codes)
 {
-	char out[4096], err[4096];
+	char out[16384], err[4096];
 
 	cr_assert_eq(czctl((char *[]){ "--help", NULL }, out, sizeof(out), err, sizeof(err)), 0);
 	cr_assert(strstr(out, "\n  stats "), "%s", out);

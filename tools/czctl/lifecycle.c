@@ -116,6 +116,12 @@ enum { OPT_ROOT = 256, OPT_CONTAINER };
 
 static const struct option run_options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
+static const struct option stop_options[] = {
 	{ "container", no_argument, NULL, OPT_CONTAINER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -756,7 +762,7 @@ int cmd_stop(int argc, char **argv)
 	int opt, ret;
 
 	t0 = cz_now();
-	while ((opt = getopt_long(argc, argv, ":vh", run_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":vh", stop_options, NULL)) != -1) {
 		switch (opt) {
 		case 'v':
 			verbose = true;
