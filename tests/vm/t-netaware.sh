@@ -141,10 +141,13 @@ else
 	# while the server spins); the server's short runs after accept and at
 	# the end of the connection; the server's spins, each of which must be revoked (a
 	# request that finds the server still runnable, between its reply and
-	# its next receive, wakes nothing and brings no boost).
+	# its next receive, wakes nothing and brings no boost). How many of
+	# the 20 requests wake the server varies with the host's timing: 9
+	# to 15 in the runs of 2026-12-07; at least 5 are needed for the
+	# check to mean something.
 	spins=$((c1 - c0 - 21 - 2))
-	check "spinning server: its boosted spins are revoked ($((r1 - r0)) >= $spins, of 20 requests; at least 10)" \
-		[ $spins -ge 10 -a $((r1 - r0)) -ge $spins ]
+	check "spinning server: its boosted spins are revoked ($((r1 - r0)) >= $spins, of 20 requests; at least 5)" \
+		[ $spins -ge 5 -a $((r1 - r0)) -ge $spins ]
 	# Measured in wall time, which includes the host descheduling the TCG
 	# vCPU (commonly ms, at times up to a second); without the bound every
 	# boost would last the whole 50 ms.
