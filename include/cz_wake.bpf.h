@@ -5,11 +5,11 @@
  *
  * A waking task that found no idle CPU preempts, of the CPUs it may run
  * on, the one whose task is furthest ahead of it in vtime, but only if by
- * more than CZ_WAKE_GRAN_NS (the fair class's base wakeup granularity). Without the granularity every wakeup in a wake-heavy
- * load (pipes, hackbench) preempts a partner that is ahead by a few
- * microseconds, and the load spends its time switching; with it, only a
- * task owed real CPU time (a sleeper credited up to a slice, next to
- * hogs) preempts. Nor does a synchronous wakeup preempt (the waker, a
+ * more than CZ_WAKE_GRAN_NS (the fair class's base wakeup granularity).
+ * Without the granularity every wakeup in a wake-heavy load (pipes,
+ * hackbench) preempts a partner that is ahead by a few microseconds, and
+ * the load spends its time switching; with it, only a task owed real CPU
+ * time (a sleeper credited up to a slice, next to hogs) preempts. Nor does a synchronous wakeup preempt (the waker, a
  * pipe's or socket's writer, is about to sleep and leave its CPU): that
  * is what a wake-heavy load such as hackbench does all the time, and its
  * sleepers are owed as much as a timer's.
@@ -106,7 +106,12 @@ static __always_inline s32 cz_wake_preempt(struct task_struct *p, u64 vtime,
 	u64 ahead = vtime + CZ_WAKE_GRAN_NS;
 	s32 cpu, victim = -1;
 
-	/* Consumed: a wakeup that skips select_cpu (one allowed CPU) is not. */
+	/*
+	 * Cleared once read, so that a later wakeup that skips select_cpu (a
+	 * task allowed one CPU) does not inherit it. One whose enqueue never
+	 * got here (it found an idle CPU) leaves it set: such a task's next
+	 * select-less wakeup then forgoes one preemption.
+	 */
 	if (sync && *sync) {
 		*sync = 0;
 		return -1;

@@ -11,8 +11,8 @@
  *   task that finds an idle CPU goes straight there; one that does not
  *   preempts, of the CPUs it may use, the one whose task has run furthest
  *   ahead of it in vtime, if by more than 1 ms and the wakeup is not
- *   synchronous (cz_wake.bpf.h),
- *   instead of waiting up to a slice (preempt_on_wake=0 turns this off).
+ *   synchronous (cz_wake.bpf.h), instead of waiting up to a slice
+ *   (preempt_on_wake=0 turns this off).
  * - When a slice runs out the task is charged at once and keeps its CPU
  *   for another slice unless a task that may run there has a smaller
  *   vtime: the kernel asks for work before it puts the task back, so

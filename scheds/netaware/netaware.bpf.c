@@ -38,8 +38,8 @@
  *   slice, --slice-us), an idle CPU for a waking task when there is one,
  *   else it preempts the CPU whose task (not boosted, not a net thread) is
  *   furthest ahead of it in vtime, if by over 1 ms and the wakeup is not
- *   synchronous (cz_wake.bpf.h):
- *   a timer-woken sleeper does not wait a hog's slice out.
+ *   synchronous (cz_wake.bpf.h): a timer-woken sleeper does not wait a
+ *   hog's slice out.
  * - --net-pid/--net-comm/--net-cgroup rules (task set "net") make a task
  *   net-woken on every wakeup, whatever woke it; its RX CPU is then the
  *   waker's CPU.

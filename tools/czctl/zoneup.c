@@ -321,7 +321,7 @@ static int build_initramfs(const struct cz_zone *z, const char *root,
 
 	if (!argv || !frees)
 		goto out;
-	/* Mounted again: an image may have changed since the check. */
+	/* The host check unmounted them; mounted again for the copy. */
 	if (zone_images_mount(z, &images, err, sizeof(err))) {
 		cz_say("zone %s: %s", z->name, err);
 		goto out;
